@@ -1,0 +1,77 @@
+import { z } from 'zod';
+
+/**
+ * Every application setting the app reads, in one schema. In Azure these are App Settings; under
+ * the local host and `func start` they come from `local.settings.json` `Values`. Nothing else in
+ * the app reads `process.env`: collaborators receive the parsed `Settings`.
+ */
+const storageConnectionString = z
+  .string()
+  .trim()
+  .min(1, 'expected an Azure Storage connection string')
+  .refine(
+    (value) => /(^|;)\s*(AccountName|BlobEndpoint|UseDevelopmentStorage)\s*=/i.test(value),
+    'expected an Azure Storage connection string (AccountName=…;AccountKey=… or …Endpoint=…)',
+  );
+
+export const settingsSchema = z
+  .object({
+    FUNCTIONS_WORKER_RUNTIME: z.literal('node', { error: 'expected "node"' }),
+    /** Connection string (local, or shared-key deployments). */
+    AzureWebJobsStorage: storageConnectionString.optional(),
+    /** Identity-based connection (Azure, managed identity, no shared keys). */
+    AzureWebJobsStorage__accountName: z
+      .string()
+      .regex(/^[a-z0-9]{3,24}$/, 'expected a storage account name (3-24 lowercase letters and digits)')
+      .optional(),
+    AzureWebJobsStorage__clientId: z
+      .string()
+      .uuid('expected a managed identity client id (a GUID)')
+      .optional(),
+  })
+  .superRefine((value, ctx) => {
+    if (!value.AzureWebJobsStorage && !value.AzureWebJobsStorage__accountName) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['AzureWebJobsStorage'],
+        message:
+          'missing: set AzureWebJobsStorage (a connection string) or AzureWebJobsStorage__accountName (managed identity)',
+      });
+    }
+  });
+
+export type Settings = z.infer<typeof settingsSchema>;
+
+export class ConfigurationError extends Error {
+  constructor(readonly problems: readonly { setting: string; message: string }[]) {
+    super(
+      `Invalid application settings (${problems.length}):\n` +
+        problems.map((p) => `  - ${p.setting}: ${p.message}`).join('\n'),
+    );
+    this.name = 'ConfigurationError';
+  }
+}
+
+/** Parses settings from an environment-like record; throws one error naming every bad setting. */
+export function parseSettings(env: Record<string, string | undefined>): Settings {
+  // Empty strings count as missing, as they do in App Settings.
+  const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const result = settingsSchema.safeParse(present);
+  if (result.success) return result.data;
+  const problems = result.error.issues.map((issue) => ({
+    setting: issue.path.length > 0 ? issue.path.map(String).join('.') : '(settings)',
+    message:
+      issue.code === 'invalid_type' && present[String(issue.path[0])] === undefined
+        ? `missing (${issue.message})`
+        : issue.message,
+  }));
+  throw new ConfigurationError(problems);
+}
+
+let cached: Settings | undefined;
+
+/** The process's settings, read once. */
+export function loadSettings(): Settings {
+  cached ??= parseSettings(process.env);
+  return cached;
+}
