@@ -28,6 +28,20 @@ export const settingsSchema = z
       .string()
       .uuid('expected a managed identity client id (a GUID)')
       .optional(),
+
+    /**
+     * Master key that wraps each tenant's data key. Locally: 32 random bytes, base64
+     * (BACKUP_MASTER_KEY). In Azure: a Key Vault key (KEY_VAULT_URI + KEY_VAULT_KEY_NAME), used through
+     * wrapKey/unwrapKey so the master key never leaves the vault. Exactly one of the two.
+     */
+    BACKUP_MASTER_KEY: z
+      .string()
+      .refine((v) => /^[A-Za-z0-9+/]+={0,2}$/.test(v) && Buffer.from(v, 'base64').length === 32, {
+        message: 'expected 32 bytes, base64-encoded (e.g. `openssl rand -base64 32`)',
+      })
+      .optional(),
+    KEY_VAULT_URI: z.string().url('expected the vault URL, e.g. https://myvault.vault.azure.net').optional(),
+    KEY_VAULT_KEY_NAME: z.string().min(1).optional(),
   })
   .superRefine((value, ctx) => {
     if (!value.AzureWebJobsStorage && !value.AzureWebJobsStorage__accountName) {
@@ -36,6 +50,28 @@ export const settingsSchema = z
         path: ['AzureWebJobsStorage'],
         message:
           'missing: set AzureWebJobsStorage (a connection string) or AzureWebJobsStorage__accountName (managed identity)',
+      });
+    }
+    const vault = Boolean(value.KEY_VAULT_URI) || Boolean(value.KEY_VAULT_KEY_NAME);
+    if (!value.BACKUP_MASTER_KEY && !vault) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['BACKUP_MASTER_KEY'],
+        message: 'missing: set BACKUP_MASTER_KEY (local key) or KEY_VAULT_URI and KEY_VAULT_KEY_NAME (Azure)',
+      });
+    }
+    if (value.BACKUP_MASTER_KEY && vault) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['BACKUP_MASTER_KEY'],
+        message: 'set either BACKUP_MASTER_KEY or the Key Vault settings, not both',
+      });
+    }
+    if (vault && !(value.KEY_VAULT_URI && value.KEY_VAULT_KEY_NAME)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [value.KEY_VAULT_URI ? 'KEY_VAULT_KEY_NAME' : 'KEY_VAULT_URI'],
+        message: 'missing: KEY_VAULT_URI and KEY_VAULT_KEY_NAME go together',
       });
     }
   });

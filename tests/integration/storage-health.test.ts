@@ -17,6 +17,7 @@ describe('storage health check against Azurite', () => {
     const settings = parseSettings({
       FUNCTIONS_WORKER_RUNTIME: 'node',
       AzureWebJobsStorage: azurite.connectionString,
+      BACKUP_MASTER_KEY: Buffer.alloc(32, 7).toString('base64'),
     });
     const storage = createStorageClients(settings, { maxTries: 1, tryTimeoutMs: 2000 });
     const up = await checkHealth({ storage, version: '1.2.3' });
