@@ -8,6 +8,7 @@ export type ErrorCode =
   | 'forbidden' // authenticated, not allowed
   | 'not-found'
   | 'conflict' // state does not allow it (e.g. no free licence, lease held)
+  | 'gone' // a sync state (delta token) expired: resynchronise from scratch
   | 'too-large'
   | 'unsupported-media-type'
   | 'throttled' // retry after `retryAfterSeconds`

@@ -1,0 +1,177 @@
+import { Readable } from 'node:stream';
+import type { ReadableStream as WebReadableStream } from 'node:stream/web';
+import { ClientSecretCredential, type TokenCredential } from '@azure/identity';
+import {
+  AuthenticationHandler,
+  Client,
+  HTTPMessageHandler,
+  RedirectHandler,
+  ResponseType,
+  type Middleware,
+} from '@microsoft/microsoft-graph-client';
+import { TokenCredentialAuthenticationProvider } from '@microsoft/microsoft-graph-client/authProviders/azureTokenCredentials';
+import { translateGraphError } from './graph-errors';
+import { MailboxConcurrencyMiddleware } from './mailbox-concurrency-middleware';
+import { RetryMiddleware, defaultRetryPolicy, type RetryPolicy } from './retry-middleware';
+import { TenantGate, emptyStats, type GraphStats } from './tenant-gate';
+
+export interface GraphConnection {
+  /** e.g. `https://graph.microsoft.com/v1.0` (or the simulator's). */
+  baseUrl: string;
+  /** e.g. `https://login.microsoftonline.com` (or the simulator's). */
+  authorityHost: string;
+  clientId: string;
+  clientSecret: string;
+}
+
+export interface GraphRequestOptions {
+  headers?: Record<string, string>;
+  /** A short description for error messages ("list mail folders of …"). */
+  what?: string;
+}
+
+export interface GraphPage<T> {
+  value: T[];
+  nextLink?: string;
+  deltaLink?: string;
+}
+
+/** Everything the app does with Graph for one customer tenant goes through this. */
+export interface TenantGraph {
+  readonly tenantId: string;
+  get<T>(pathOrUrl: string, options?: GraphRequestOptions): Promise<T>;
+  /** Follows `@odata.nextLink` page by page; the last page carries `deltaLink` when there is one. */
+  pages<T>(pathOrUrl: string, options?: GraphRequestOptions): AsyncGenerator<GraphPage<T>>;
+  /** A body as a Node stream (MIME, file content). Redirects (drive `/content` → 302) are followed. */
+  stream(pathOrUrl: string, options?: GraphRequestOptions): Promise<Readable>;
+  post<T>(pathOrUrl: string, body: unknown, options?: GraphRequestOptions): Promise<T>;
+  patch<T>(pathOrUrl: string, body: unknown, options?: GraphRequestOptions): Promise<T>;
+  put<T>(pathOrUrl: string, body: unknown, options?: GraphRequestOptions): Promise<T>;
+  delete(pathOrUrl: string, options?: GraphRequestOptions): Promise<void>;
+  readonly stats: GraphStats;
+}
+
+export interface GraphClientFactoryOptions {
+  retryPolicy?: RetryPolicy;
+  /** Overrides the credential per tenant (e.g. a certificate credential in Azure). */
+  credentialFor?: (tenantId: string) => TokenCredential;
+}
+
+const MICROSOFT_AUTHORITIES = new Set([
+  'login.microsoftonline.com',
+  'login.microsoftonline.us',
+  'login.chinacloudapi.cn',
+  'login.partner.microsoftonline.cn',
+]);
+
+/** One Graph client per customer tenant, cached: its token cache and throttle state live with it. */
+export class GraphClientFactory {
+  private readonly clients = new Map<string, TenantGraph>();
+
+  constructor(
+    private readonly connection: GraphConnection,
+    private readonly options: GraphClientFactoryOptions = {},
+  ) {}
+
+  forTenant(tenantId: string): TenantGraph {
+    let client = this.clients.get(tenantId);
+    if (!client) {
+      client = createTenantGraph(tenantId, this.connection, this.options);
+      this.clients.set(tenantId, client);
+    }
+    return client;
+  }
+}
+
+export function createTenantGraph(
+  tenantId: string,
+  connection: GraphConnection,
+  options: GraphClientFactoryOptions = {},
+): TenantGraph {
+  const base = new URL(connection.baseUrl.endsWith('/') ? connection.baseUrl : `${connection.baseUrl}/`);
+  const version = base.pathname.split('/').filter(Boolean)[0] ?? 'v1.0';
+  const authority = new URL(connection.authorityHost);
+  const credential =
+    options.credentialFor?.(tenantId) ??
+    new ClientSecretCredential(tenantId, connection.clientId, connection.clientSecret, {
+      authorityHost: connection.authorityHost,
+      // Instance discovery asks login.microsoftonline.com about the authority; only meaningful there.
+      disableInstanceDiscovery: !MICROSOFT_AUTHORITIES.has(authority.hostname),
+    });
+  const stats = emptyStats();
+  const gate = new TenantGate();
+  const chain: Middleware[] = [
+    new AuthenticationHandler(
+      // Graph tokens are always for the audience https://graph.microsoft.com, whatever host serves it.
+      new TokenCredentialAuthenticationProvider(credential, {
+        scopes: ['https://graph.microsoft.com/.default'],
+      }),
+    ),
+    new RetryMiddleware(gate, stats, options.retryPolicy ?? defaultRetryPolicy),
+    new MailboxConcurrencyMiddleware(),
+    new RedirectHandler(),
+    new HTTPMessageHandler(),
+  ];
+  for (let i = 0; i < chain.length - 1; i++) chain[i]!.setNext?.(chain[i + 1]!);
+  const client = Client.initWithMiddleware({
+    middleware: chain[0]!,
+    baseUrl: base.origin + '/',
+    defaultVersion: version,
+    customHosts: new Set([base.hostname]),
+  });
+
+  const request = (pathOrUrl: string, opts: GraphRequestOptions = {}) => {
+    const req = client.api(pathOrUrl);
+    for (const [name, value] of Object.entries(opts.headers ?? {})) req.header(name, value);
+    return req;
+  };
+  const run = async <T>(what: string, call: () => Promise<T>): Promise<T> => {
+    try {
+      return await call();
+    } catch (error) {
+      throw translateGraphError(error, what);
+    }
+  };
+
+  return {
+    tenantId,
+    stats,
+    get: (path, opts) => run(opts?.what ?? `GET ${shortPath(path)}`, () => request(path, opts).get()),
+    async *pages<T>(path: string, opts: GraphRequestOptions = {}): AsyncGenerator<GraphPage<T>> {
+      let next: string | undefined = path;
+      while (next) {
+        const url: string = next;
+        const page = await run<Record<string, unknown>>(opts.what ?? `GET ${shortPath(url)}`, () =>
+          request(url, opts).get(),
+        );
+        const value = (page.value as T[] | undefined) ?? [];
+        next = page['@odata.nextLink'] as string | undefined;
+        const deltaLink = page['@odata.deltaLink'] as string | undefined;
+        yield { value, ...(next ? { nextLink: next } : {}), ...(deltaLink ? { deltaLink } : {}) };
+      }
+    },
+    stream: (path, opts) =>
+      run(opts?.what ?? `download ${shortPath(path)}`, async () => {
+        const body = (await request(path, opts)
+          .responseType(ResponseType.STREAM)
+          .get()) as WebReadableStream | null;
+        if (!body) return Readable.from([]);
+        return Readable.fromWeb(body);
+      }),
+    post: (path, body, opts) =>
+      run(opts?.what ?? `POST ${shortPath(path)}`, () => request(path, opts).post(body)),
+    patch: (path, body, opts) =>
+      run(opts?.what ?? `PATCH ${shortPath(path)}`, () => request(path, opts).patch(body)),
+    put: (path, body, opts) =>
+      run(opts?.what ?? `PUT ${shortPath(path)}`, () => request(path, opts).put(body)),
+    delete: (path, opts) =>
+      run(opts?.what ?? `DELETE ${shortPath(path)}`, async () => {
+        await request(path, opts).delete();
+      }),
+  };
+}
+
+function shortPath(pathOrUrl: string): string {
+  const withoutQuery = pathOrUrl.split('?')[0] ?? pathOrUrl;
+  return withoutQuery.replace(/^https?:\/\/[^/]+/, '');
+}

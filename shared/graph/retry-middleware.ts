@@ -1,0 +1,106 @@
+import type { Context, Middleware } from '@microsoft/microsoft-graph-client';
+import { isNetworkError } from './graph-errors';
+import type { GraphStats, TenantGate } from './tenant-gate';
+
+export interface RetryPolicy {
+  /** Tries per request, including the first. Throttling is normal: keep this generous. */
+  maxAttempts: number;
+  /** Back-off when Graph gives no Retry-After (doubles per try, with jitter). */
+  baseDelayMs: number;
+  maxDelayMs: number;
+  sleep: (ms: number) => Promise<void>;
+}
+
+export const defaultRetryPolicy: RetryPolicy = {
+  maxAttempts: 10,
+  baseDelayMs: 1000,
+  maxDelayMs: 120_000,
+  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+};
+
+const retryableStatus = new Set([429, 503, 504]);
+const idempotent = new Set(['GET', 'HEAD', 'PUT', 'DELETE', 'OPTIONS']);
+
+/**
+ * Replaces the SDK's RetryHandler: honours `Retry-After` on 429/503/504 for as long as the policy
+ * allows (throttling must slow a job down, not fail it), pauses every request to the same tenant
+ * while a throttle is in force (Microsoft's scan guidance), and retries idempotent requests whose
+ * connection broke.
+ */
+export class RetryMiddleware implements Middleware {
+  private next: Middleware | undefined;
+
+  constructor(
+    private readonly gate: TenantGate,
+    private readonly stats: GraphStats,
+    private readonly policy: RetryPolicy = defaultRetryPolicy,
+  ) {}
+
+  setNext(next: Middleware): void {
+    this.next = next;
+  }
+
+  async execute(context: Context): Promise<void> {
+    if (!this.next) throw new Error('RetryMiddleware needs a next middleware');
+    const method = (context.options?.method ?? 'GET').toUpperCase();
+    const replayable = isReplayable(context);
+    for (let attempt = 1; ; attempt++) {
+      await this.gate.ready();
+      this.stats.requests++;
+      try {
+        await this.next.execute(context);
+      } catch (error) {
+        if (
+          attempt < this.policy.maxAttempts &&
+          idempotent.has(method) &&
+          replayable &&
+          isNetworkError(error)
+        ) {
+          this.stats.networkRetries++;
+          await this.policy.sleep(this.backoff(attempt));
+          continue;
+        }
+        throw error;
+      }
+      const response = context.response;
+      if (!response || !retryableStatus.has(response.status)) return;
+      if (response.status === 429) this.stats.throttled++;
+      else this.stats.unavailable++;
+      if (attempt >= this.policy.maxAttempts || !replayable) return;
+      const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'));
+      const delay = retryAfterMs ?? this.backoff(attempt);
+      await response.body?.cancel().catch(() => undefined);
+      this.stats.retries++;
+      // Throttling is per tenant: the gate holds this and every other request to the tenant. A 504
+      // is one slow request: only this one waits.
+      if (response.status === 429 || response.status === 503) this.gate.pauseFor(delay);
+      else await this.policy.sleep(delay);
+    }
+  }
+
+  private backoff(attempt: number): number {
+    const exponential = this.policy.baseDelayMs * 2 ** (attempt - 1);
+    return Math.min(this.policy.maxDelayMs, exponential) * (0.8 + Math.random() * 0.4);
+  }
+}
+
+function isReplayable(context: Context): boolean {
+  const body = context.options?.body;
+  return (
+    body === undefined ||
+    body === null ||
+    typeof body === 'string' ||
+    body instanceof ArrayBuffer ||
+    ArrayBuffer.isView(body) ||
+    body instanceof URLSearchParams
+  );
+}
+
+/** Retry-After is seconds (possibly fractional, e.g. `2.128`) or an HTTP date. */
+export function parseRetryAfter(value: string | null): number | undefined {
+  if (!value) return undefined;
+  const seconds = Number(value);
+  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
+  const date = Date.parse(value);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
+}
