@@ -1,0 +1,66 @@
+import type { TableClient } from '@azure/data-tables';
+import { AppError } from '../errors/app-error';
+import { TableNames, isStatus, odataString, type Tables } from '../storage/tables';
+import type { Resource, ResourceKind } from './resource';
+
+type ResourceEntity = Omit<Resource, 'tenantId' | 'resourceId'> & { partitionKey: string; rowKey: string };
+
+/** Resources of all tenants: partition = tenant id, row = resource id. */
+export class ResourceStore {
+  constructor(private readonly tables: Tables) {}
+
+  private table(): Promise<TableClient> {
+    return this.tables.client(TableNames.resources);
+  }
+
+  async get(tenantId: string, resourceId: string): Promise<Resource> {
+    const table = await this.table();
+    try {
+      return fromEntity(await table.getEntity<ResourceEntity>(tenantId, resourceId));
+    } catch (error) {
+      if (isStatus(error, 404)) throw new AppError('not-found', `resource ${resourceId} not found`);
+      throw error;
+    }
+  }
+
+  async put(resource: Resource): Promise<void> {
+    const table = await this.table();
+    await table.upsertEntity(toEntity(resource), 'Replace');
+  }
+
+  /** Merges the given fields into a resource (the rest is untouched). */
+  async update(tenantId: string, resourceId: string, fields: Partial<Resource>): Promise<void> {
+    const table = await this.table();
+    const { tenantId: _t, resourceId: _r, ...rest } = fields;
+    await table.updateEntity({ partitionKey: tenantId, rowKey: resourceId, ...rest }, 'Merge');
+  }
+
+  async *list(
+    tenantId: string,
+    filter: { kind?: ResourceKind; protectedOnly?: boolean } = {},
+  ): AsyncGenerator<Resource> {
+    const table = await this.table();
+    const clauses = [`PartitionKey eq ${odataString(tenantId)}`];
+    if (filter.kind) clauses.push(`kind eq ${odataString(filter.kind)}`);
+    if (filter.protectedOnly) clauses.push('protected eq true');
+    for await (const entity of table.listEntities<ResourceEntity>({
+      queryOptions: { filter: clauses.join(' and ') },
+    })) {
+      yield fromEntity(entity);
+    }
+  }
+}
+
+function toEntity(resource: Resource): ResourceEntity {
+  const { tenantId, resourceId, ...rest } = resource;
+  return { partitionKey: tenantId, rowKey: resourceId, ...rest };
+}
+
+function fromEntity(entity: ResourceEntity & Record<string, unknown>): Resource {
+  const { partitionKey, rowKey, etag: _etag, timestamp: _ts, ...rest } = entity;
+  return {
+    ...(rest as Omit<Resource, 'tenantId' | 'resourceId'>),
+    tenantId: partitionKey,
+    resourceId: rowKey,
+  };
+}

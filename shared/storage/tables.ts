@@ -1,0 +1,70 @@
+import { RestError } from '@azure/storage-blob';
+import type { TableClient, TableEntity, TransactionAction } from '@azure/data-tables';
+import type { StorageClients } from './storage-clients';
+
+/** Every table the app uses. Names: alphanumeric, 3-63 characters (Azure's rule). */
+export const TableNames = {
+  tenants: 'tenants',
+  resources: 'resources',
+  snapshots: 'snapshots',
+  tenantStats: 'tenantstats',
+} as const;
+export type TableName = (typeof TableNames)[keyof typeof TableNames];
+
+/** Table clients that create their table on first use (tolerant of "already exists"). */
+export class Tables {
+  private readonly ready = new Map<string, Promise<TableClient>>();
+
+  constructor(private readonly storage: StorageClients) {}
+
+  client(name: TableName): Promise<TableClient> {
+    let pending = this.ready.get(name);
+    if (!pending) {
+      const client = this.storage.table(name);
+      pending = client.createTable().then(
+        () => client,
+        (error: unknown) => {
+          this.ready.delete(name);
+          throw error;
+        },
+      );
+      this.ready.set(name, pending);
+    }
+    return pending;
+  }
+}
+
+/**
+ * Upserts many entities with as few requests as possible: entity group transactions of up to 100
+ * operations per partition (one request each instead of one per entity).
+ */
+export async function upsertMany<T extends object>(
+  client: TableClient,
+  entities: TableEntity<T>[],
+  mode: 'Merge' | 'Replace' = 'Merge',
+): Promise<void> {
+  const byPartition = new Map<string, TableEntity<T>[]>();
+  for (const entity of entities) {
+    const list = byPartition.get(entity.partitionKey) ?? [];
+    list.push(entity);
+    byPartition.set(entity.partitionKey, list);
+  }
+  for (const group of byPartition.values()) {
+    for (let i = 0; i < group.length; i += 100) {
+      const actions: TransactionAction[] = group.slice(i, i + 100).map((e) => ['upsert', e, mode]);
+      await client.submitTransaction(actions);
+    }
+  }
+}
+
+export function isStatus(error: unknown, status: number): boolean {
+  return (
+    (error instanceof RestError || (typeof error === 'object' && error !== null && 'statusCode' in error)) &&
+    (error as { statusCode?: number }).statusCode === status
+  );
+}
+
+/** OData filter literal for a string (single quotes doubled). */
+export function odataString(value: string): string {
+  return `'${value.replace(/'/g, "''")}'`;
+}

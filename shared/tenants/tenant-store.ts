@@ -1,0 +1,74 @@
+import type { TableClient } from '@azure/data-tables';
+import { AppError } from '../errors/app-error';
+import { TableNames, isStatus, odataString, type Tables } from '../storage/tables';
+import type { Tenant, TenantStatus } from './tenant';
+
+const PARTITION = 'tenant';
+
+interface TenantEntity {
+  partitionKey: string;
+  rowKey: string;
+  displayName: string;
+  plan: string;
+  licences: number;
+  premiumSupport: boolean;
+  adminContactEmail: string;
+  timeZone: string;
+  status: string;
+  /** JSON: Table Storage has no map type. */
+  autoProtect: string;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export class TenantStore {
+  constructor(private readonly tables: Tables) {}
+
+  private table(): Promise<TableClient> {
+    return this.tables.client(TableNames.tenants);
+  }
+
+  async get(tenantId: string): Promise<Tenant> {
+    const table = await this.table();
+    try {
+      return fromEntity(await table.getEntity<TenantEntity>(PARTITION, tenantId));
+    } catch (error) {
+      if (isStatus(error, 404)) throw new AppError('not-found', `tenant ${tenantId} not found`);
+      throw error;
+    }
+  }
+
+  async put(tenant: Tenant): Promise<void> {
+    const table = await this.table();
+    await table.upsertEntity(toEntity(tenant), 'Replace');
+  }
+
+  async *list(status?: TenantStatus): AsyncGenerator<Tenant> {
+    const table = await this.table();
+    const filter = `PartitionKey eq '${PARTITION}'` + (status ? ` and status eq ${odataString(status)}` : '');
+    for await (const entity of table.listEntities<TenantEntity>({ queryOptions: { filter } })) {
+      yield fromEntity(entity);
+    }
+  }
+}
+
+function toEntity(tenant: Tenant): TenantEntity {
+  const { tenantId, autoProtect, ...rest } = tenant;
+  return { partitionKey: PARTITION, rowKey: tenantId, ...rest, autoProtect: JSON.stringify(autoProtect) };
+}
+
+function fromEntity(entity: TenantEntity): Tenant {
+  return {
+    tenantId: entity.rowKey,
+    displayName: entity.displayName,
+    plan: entity.plan as Tenant['plan'],
+    licences: entity.licences,
+    premiumSupport: entity.premiumSupport,
+    adminContactEmail: entity.adminContactEmail,
+    timeZone: entity.timeZone,
+    status: entity.status as TenantStatus,
+    autoProtect: JSON.parse(entity.autoProtect) as Tenant['autoProtect'],
+    createdAt: entity.createdAt,
+    updatedAt: entity.updatedAt,
+  };
+}
