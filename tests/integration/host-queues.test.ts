@@ -1,0 +1,119 @@
+import path from 'node:path';
+import { QueueServiceClient } from '@azure/storage-queue';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startAzurite, type RunningAzurite } from '../../dev/azurite';
+import { eventually, repoRoot, startHost, type RunningHost } from '../support/host';
+
+const fixture = path.join(repoRoot, 'tests', 'fixtures', 'host-app');
+const base64 = (text: string) => Buffer.from(text, 'utf8').toString('base64');
+
+interface Call {
+  message: unknown;
+  dequeueCount: number;
+  id?: string;
+}
+
+describe('local Functions host: Storage queue triggers (fixture host.json: maxDequeueCount 3, visibilityTimeout 1 s)', () => {
+  let azurite: RunningAzurite;
+  let host: RunningHost;
+  let queues: QueueServiceClient;
+  const callsOf = async (name: string) =>
+    (await (await fetch(`${host.url}/api/calls/${name}`)).json()) as Call[];
+
+  beforeAll(async () => {
+    azurite = await startAzurite();
+    queues = QueueServiceClient.fromConnectionString(azurite.connectionString);
+    await queues.getQueueClient('flaky-jobs').create();
+    await queues.getQueueClient('doomed-jobs').create();
+    host = await startHost({
+      scriptRoot: fixture,
+      settingsFile: path.join(fixture, 'fixture.settings.json'),
+      env: { AzureWebJobsStorage: azurite.connectionString },
+    });
+  });
+  afterAll(async () => {
+    await host?.stop();
+    await azurite?.stop();
+  });
+
+  it('retries a failing message after the visibility timeout and deletes it once it succeeds (dequeueCount 3)', async () => {
+    const queue = queues.getQueueClient('flaky-jobs');
+    const sent = await queue.sendMessage(base64(JSON.stringify({ job: 'snapshot', resource: 'mailbox-1' })));
+
+    const calls = await eventually(
+      async () => {
+        const list = await callsOf('flaky');
+        return list.length >= 3 ? list : undefined;
+      },
+      { what: 'three tries of the flaky message' },
+    );
+    expect(calls.map((c) => c.dequeueCount)).toEqual([1, 2, 3]);
+    // Base64 decoded and JSON parsed, with the trigger metadata of the real host.
+    expect(calls[2]!.message).toEqual({ job: 'snapshot', resource: 'mailbox-1' });
+    expect(calls[2]!.id).toBe(sent.messageId);
+
+    await eventually(
+      async () =>
+        (await queue.peekMessages()).peekedMessageItems.length === 0 &&
+        (await queue.getProperties()).approximateMessagesCount === 0,
+      { what: 'the succeeded message to be deleted' },
+    );
+    expect(await callsOf('flaky')).toHaveLength(3);
+  });
+
+  it('moves a message that always fails to <queue>-poison after maxDequeueCount tries', async () => {
+    const text = base64(JSON.stringify({ job: 'restore', id: 'r-1' }));
+    await queues.getQueueClient('doomed-jobs').sendMessage(text);
+    const poison = queues.getQueueClient('doomed-jobs-poison');
+
+    const poisoned = await eventually(
+      async () => {
+        if (!(await poison.exists())) return undefined;
+        const items = (await poison.peekMessages()).peekedMessageItems;
+        return items.length > 0 ? items : undefined;
+      },
+      { what: 'the message to reach doomed-jobs-poison' },
+    );
+    expect(poisoned).toHaveLength(1);
+    expect(poisoned[0]!.messageText).toBe(text);
+    const calls = await callsOf('doomed');
+    expect(calls.map((c) => c.dequeueCount)).toEqual([1, 2, 3]);
+    expect(host.output()).toContain(
+      "Message has reached MaxDequeueCount of 3. Moving message to queue 'doomed-jobs-poison'.",
+    );
+    await eventually(
+      async () => (await queues.getQueueClient('doomed-jobs').getProperties()).approximateMessagesCount === 0,
+      { what: 'the poisoned message to leave doomed-jobs' },
+    );
+  });
+
+  it('writes queue output bindings (an array becomes one message each) that a queue trigger then reads', async () => {
+    const response = await fetch(`${host.url}/api/enqueue`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ messages: [{ tenant: 't1' }, 'plain text'] }),
+    });
+    expect(response.status).toBe(202);
+    const calls = await eventually(
+      async () => {
+        const list = await callsOf('outboxReader');
+        return list.length >= 2 ? list : undefined;
+      },
+      { what: 'the outbox messages to be read' },
+    );
+    expect(calls.map((c) => c.message)).toEqual(expect.arrayContaining([{ tenant: 't1' }, 'plain text']));
+  });
+
+  it('runs a queue function now through the admin API with the given input', async () => {
+    const response = await fetch(`${host.url}/admin/functions/outboxReader`, {
+      method: 'POST',
+      body: JSON.stringify({ input: '{"from":"admin"}' }),
+    });
+    expect(response.status).toBe(202);
+    await eventually(
+      async () =>
+        (await callsOf('outboxReader')).some((c) => JSON.stringify(c.message) === '{"from":"admin"}'),
+      { what: 'the admin-invoked queue function' },
+    );
+  });
+});
