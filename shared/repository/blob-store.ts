@@ -1,0 +1,150 @@
+import { RestError, type BlobServiceClient, type ContainerClient } from '@azure/storage-blob';
+import { AppError } from '../errors/app-error';
+
+/**
+ * The few blob operations the repository needs (kopia's `blob.Storage` idea): write-once puts,
+ * whole and ranged reads, listing by prefix. Keeping it this small lets one repository run on
+ * Azure Blob Storage, on Azurite, in memory for unit tests, and behind a fault-injecting wrapper.
+ */
+export interface BlobStore {
+  /** Creates the container if it is missing (tolerant: an existing one is fine). */
+  ensure(): Promise<void>;
+  /**
+   * Writes a blob that must not exist yet (If-None-Match: *). Throws an AppError `conflict` if it
+   * does, so concurrent writers never overwrite each other.
+   */
+  putNew(name: string, data: Buffer): Promise<void>;
+  /** The whole blob, or undefined if it does not exist. */
+  get(name: string): Promise<Buffer | undefined>;
+  /** `count` bytes from `offset`; throws `not-found` if the blob is missing. */
+  getRange(name: string, offset: number, count: number): Promise<Buffer>;
+  /** Blobs whose name starts with `prefix`. */
+  list(prefix: string): AsyncIterable<{ name: string; size: number }>;
+  /** Deletes if present (prune and index compaction use it). */
+  deleteIfExists(name: string): Promise<void>;
+}
+
+/** Translates an Azure Storage error once, where it enters, into the app's error vocabulary. */
+export function translateStorageError(error: unknown, what: string): AppError {
+  if (error instanceof AppError) return error;
+  if (error instanceof RestError || (error as { statusCode?: unknown })?.statusCode !== undefined) {
+    const status = (error as RestError).statusCode;
+    if (status === 404) return new AppError('not-found', `${what}: not found`, { cause: error });
+    if (status === 409 || status === 412)
+      return new AppError('conflict', `${what}: already exists`, { cause: error });
+    if (status === 403 || status === 401)
+      return new AppError('forbidden', `${what}: access denied by storage`, { cause: error });
+    if (status === 429 || status === 503)
+      return new AppError('throttled', `${what}: storage is throttling`, {
+        cause: error,
+        retryAfterSeconds: 1,
+      });
+  }
+  return new AppError('unavailable', `${what}: storage failed (${(error as Error)?.message ?? error})`, {
+    cause: error,
+  });
+}
+
+export class AzureBlobStore implements BlobStore {
+  constructor(private readonly container: ContainerClient) {}
+
+  static forTenant(blobs: BlobServiceClient, containerName: string): AzureBlobStore {
+    return new AzureBlobStore(blobs.getContainerClient(containerName));
+  }
+
+  async ensure(): Promise<void> {
+    try {
+      await this.container.createIfNotExists();
+    } catch (error) {
+      throw translateStorageError(error, `container ${this.container.containerName}`);
+    }
+  }
+
+  async putNew(name: string, data: Buffer): Promise<void> {
+    try {
+      await this.container.getBlockBlobClient(name).upload(data, data.length, {
+        conditions: { ifNoneMatch: '*' },
+        blobHTTPHeaders: { blobContentType: 'application/octet-stream' },
+      });
+    } catch (error) {
+      throw translateStorageError(error, `blob ${name}`);
+    }
+  }
+
+  async get(name: string): Promise<Buffer | undefined> {
+    try {
+      return await this.container.getBlobClient(name).downloadToBuffer();
+    } catch (error) {
+      const translated = translateStorageError(error, `blob ${name}`);
+      if (translated.code === 'not-found') return undefined;
+      throw translated;
+    }
+  }
+
+  async getRange(name: string, offset: number, count: number): Promise<Buffer> {
+    try {
+      const data = await this.container.getBlobClient(name).downloadToBuffer(offset, count);
+      if (data.length !== count)
+        throw new AppError(
+          'permanent',
+          `blob ${name}: expected ${count} bytes at ${offset}, got ${data.length}`,
+        );
+      return data;
+    } catch (error) {
+      throw translateStorageError(error, `blob ${name}`);
+    }
+  }
+
+  async *list(prefix: string): AsyncIterable<{ name: string; size: number }> {
+    try {
+      for await (const blob of this.container.listBlobsFlat({ prefix })) {
+        yield { name: blob.name, size: blob.properties.contentLength ?? 0 };
+      }
+    } catch (error) {
+      throw translateStorageError(error, `listing ${prefix}`);
+    }
+  }
+
+  async deleteIfExists(name: string): Promise<void> {
+    try {
+      await this.container.getBlobClient(name).deleteIfExists();
+    } catch (error) {
+      throw translateStorageError(error, `blob ${name}`);
+    }
+  }
+}
+
+/** An in-memory store: unit tests, and a reference for the BlobStore contract. */
+export class MemoryBlobStore implements BlobStore {
+  readonly blobs = new Map<string, Buffer>();
+
+  async ensure(): Promise<void> {}
+
+  async putNew(name: string, data: Buffer): Promise<void> {
+    if (this.blobs.has(name)) throw new AppError('conflict', `blob ${name}: already exists`);
+    this.blobs.set(name, Buffer.from(data));
+  }
+
+  async get(name: string): Promise<Buffer | undefined> {
+    const data = this.blobs.get(name);
+    return data ? Buffer.from(data) : undefined;
+  }
+
+  async getRange(name: string, offset: number, count: number): Promise<Buffer> {
+    const data = this.blobs.get(name);
+    if (!data) throw new AppError('not-found', `blob ${name}: not found`);
+    if (offset + count > data.length)
+      throw new AppError('permanent', `blob ${name}: expected ${count} bytes at ${offset}, got fewer`);
+    return Buffer.from(data.subarray(offset, offset + count));
+  }
+
+  async *list(prefix: string): AsyncIterable<{ name: string; size: number }> {
+    for (const [name, data] of [...this.blobs].sort(([a], [b]) => (a < b ? -1 : 1))) {
+      if (name.startsWith(prefix)) yield { name, size: data.length };
+    }
+  }
+
+  async deleteIfExists(name: string): Promise<void> {
+    this.blobs.delete(name);
+  }
+}

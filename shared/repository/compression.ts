@@ -1,0 +1,84 @@
+import {
+  brotliCompressSync,
+  brotliDecompressSync,
+  constants,
+  deflateRawSync,
+  inflateRawSync,
+} from 'node:zlib';
+import { AppError } from '../errors/app-error';
+
+/**
+ * Per-chunk compression. Measured on `sample-mail.ts` (400 messages, 5 MB, a quarter with a
+ * base64 attachment), stored/raw and single-core speed on this machine:
+ *
+ *   deflate-1 0.434  50 MB/s   deflate-6 0.428 26 MB/s
+ *   brotli-1  0.437 114 MB/s   brotli-3  0.428 62 MB/s   brotli-5 0.413 20 MB/s
+ *   (text parts only: deflate-6 0.211, brotli-3 0.214, brotli-5 0.193)
+ *
+ * Brotli 3 matches deflate 6's ratio at well over twice its speed; higher brotli levels gain a
+ * few percent for a third of the speed. Chunks that do not shrink by 5% are stored raw (flag 0):
+ * already-compressed files (JPEG, ZIP, Office documents) cost only a 64 KiB probe.
+ */
+export type CompressionAlgorithm = 'brotli' | 'deflate' | 'none';
+
+export interface CompressionOptions {
+  algorithm: CompressionAlgorithm;
+  /** brotli quality 0-11 or deflate level 1-9. */
+  level: number;
+}
+
+export const DEFAULT_COMPRESSION: CompressionOptions = { algorithm: 'brotli', level: 3 };
+
+/** Stored in each chunk's flags (low two bits). */
+export const COMPRESSION_FLAG = { none: 0, deflate: 1, brotli: 2 } as const;
+
+const PROBE_BYTES = 64 * 1024;
+const KEEP_BELOW = 0.95;
+
+function compressWith(algorithm: 'brotli' | 'deflate', level: number, data: Uint8Array): Buffer {
+  if (algorithm === 'deflate') return deflateRawSync(data, { level });
+  return brotliCompressSync(data, {
+    params: {
+      [constants.BROTLI_PARAM_QUALITY]: level,
+      [constants.BROTLI_PARAM_SIZE_HINT]: data.length,
+    },
+  });
+}
+
+/** Compresses if it pays; returns the flag to store with the chunk. */
+export function compressChunk(data: Buffer, options: CompressionOptions): { flags: number; data: Buffer } {
+  if (options.algorithm === 'none' || data.length < 64) return { flags: COMPRESSION_FLAG.none, data };
+  if (data.length > 2 * PROBE_BYTES) {
+    // Probe the middle of large chunks first: incompressible data is common in files.
+    const start = Math.floor((data.length - PROBE_BYTES) / 2);
+    const probe = data.subarray(start, start + PROBE_BYTES);
+    if (compressWith(options.algorithm, Math.min(options.level, 1), probe).length > probe.length * KEEP_BELOW)
+      return { flags: COMPRESSION_FLAG.none, data };
+  }
+  const compressed = compressWith(options.algorithm, options.level, data);
+  if (compressed.length > data.length * KEEP_BELOW) return { flags: COMPRESSION_FLAG.none, data };
+  return { flags: COMPRESSION_FLAG[options.algorithm], data: compressed };
+}
+
+export function decompressChunk(flags: number, data: Buffer, rawLength: number, what: string): Buffer {
+  const method = flags & 0x3;
+  let out: Buffer;
+  try {
+    if (method === COMPRESSION_FLAG.none) out = data;
+    else if (method === COMPRESSION_FLAG.deflate)
+      out = inflateRawSync(data, { maxOutputLength: Math.max(rawLength, 1) });
+    else if (method === COMPRESSION_FLAG.brotli)
+      out = brotliDecompressSync(data, { maxOutputLength: Math.max(rawLength, 1) });
+    else throw new Error(`unknown compression ${method}`);
+  } catch (error) {
+    throw new AppError('permanent', `repository integrity check failed: ${what} does not decompress`, {
+      cause: error,
+    });
+  }
+  if (out.length !== rawLength)
+    throw new AppError(
+      'permanent',
+      `repository integrity check failed: ${what} is ${out.length} bytes, the index says ${rawLength}`,
+    );
+  return out;
+}

@@ -1,0 +1,28 @@
+/**
+ * The backup repository: a per-tenant, content-addressed, deduplicated, compressed and encrypted
+ * store in Blob Storage. Format: docs/repository-format.md.
+ */
+export {
+  openRepository,
+  containerNameForTenant,
+  DEFAULT_REPOSITORY_OPTIONS,
+  Repository,
+  type OpenRepositoryParams,
+  type RepositoryOptions,
+  type RepositoryStats,
+  type VerifyReport,
+  type ByteSource,
+} from './repository';
+export { TreeBuilder, type ContentRef, type EntryKind, type Tree, type TreeEntry } from './tree';
+export {
+  LocalMasterKey,
+  KeyVaultMasterKey,
+  WRONG_MASTER_KEY,
+  type MasterKeyProvider,
+  type KeyWrapClient,
+  type KeyVaultMasterKeyOptions,
+  type WrappedKey,
+} from './master-key';
+export { AzureBlobStore, MemoryBlobStore, type BlobStore } from './blob-store';
+export { DEFAULT_CHUNKER, type ChunkerOptions } from './chunker';
+export { DEFAULT_COMPRESSION, type CompressionOptions } from './compression';

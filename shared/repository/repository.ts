@@ -1,0 +1,660 @@
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { Readable } from 'node:stream';
+import type { BlobServiceClient } from '@azure/storage-blob';
+import { AppError } from '../errors/app-error';
+import { AzureBlobStore, type BlobStore } from './blob-store';
+import {
+  chunkAad,
+  computeChunkId,
+  deriveKeys,
+  open,
+  randomName,
+  seal,
+  type ChunkType,
+  type RepositoryKeys,
+} from './chunk-crypto';
+import {
+  ChunkIndex,
+  decodeIndexFile,
+  encodeIndexFile,
+  indexBlobName,
+  indexIdFromBlobName,
+  type IndexEntry,
+} from './chunk-index';
+import {
+  ContentDefinedChunker,
+  DEFAULT_CHUNKER,
+  gearTable,
+  validateChunkerOptions,
+  type ChunkerOptions,
+} from './chunker';
+import { compressChunk, decompressChunk, DEFAULT_COMPRESSION, type CompressionOptions } from './compression';
+import { ByteLruCache } from './lru-cache';
+import { WRONG_MASTER_KEY, type MasterKeyProvider, type WrappedKey } from './master-key';
+import { PackBuilder, packBlobName, type PackEntry } from './pack';
+import { decodeTree, encodeTree, TreeBuilder, type ContentRef, type Tree, type TreeEntry } from './tree';
+
+export interface RepositoryOptions {
+  /** Items up to this size are stored as one whole chunk; larger ones are chunked by content. */
+  smallItemLimit: number;
+  chunker: ChunkerOptions;
+  /** A pack is uploaded once it reaches this size. */
+  packTargetSize: number;
+  /** Pack uploads in flight at once (each holds one pack buffer). */
+  uploadConcurrency: number;
+  compression: CompressionOptions;
+  /** Bytes of recently read chunks and trees kept in memory. */
+  cacheBytes: number;
+  /** Chunks fetched ahead while streaming content out. */
+  readAhead: number;
+  /** Write an index file early once this many durable chunks are not yet in one (bounds memory). */
+  indexBatchEntries: number;
+  /** Index files downloaded in parallel when opening. */
+  indexLoadConcurrency: number;
+}
+
+export const DEFAULT_REPOSITORY_OPTIONS: RepositoryOptions = {
+  smallItemLimit: 1024 * 1024,
+  chunker: DEFAULT_CHUNKER,
+  packTargetSize: 8 * 1024 * 1024,
+  uploadConcurrency: 4,
+  compression: DEFAULT_COMPRESSION,
+  cacheBytes: 32 * 1024 * 1024,
+  readAhead: 2,
+  indexBatchEntries: 100_000,
+  indexLoadConcurrency: 8,
+};
+
+export interface OpenRepositoryParams {
+  /** The account's blob service: the repository lives in container `repo-<tenant id>`. */
+  blobs?: BlobServiceClient;
+  /** Or a store directly (tests, fault injection). One of `blobs` and `store`. */
+  store?: BlobStore;
+  tenantId: string;
+  masterKey: MasterKeyProvider;
+  options?: Partial<RepositoryOptions>;
+  clock?: () => Date;
+}
+
+export interface RepositoryStats {
+  /** Bytes handed to put* (every time, deduplicated or not). */
+  logicalBytes: number;
+  /** Chunks put that were new, and their plaintext bytes. */
+  newChunks: number;
+  newChunkBytes: number;
+  /** Chunks put that were already stored (here or by an earlier run). */
+  dedupedChunks: number;
+  /** Bytes written to packs (compressed, encrypted, with headers) and index files. */
+  storedBytes: number;
+  packsWritten: number;
+  indexFilesWritten: number;
+  /** Chunks in the in-memory index, and its approximate size. */
+  indexedChunks: number;
+  indexMemoryBytes: number;
+}
+
+export interface VerifyReport {
+  trees: number;
+  items: number;
+  chunks: number;
+  /** Plaintext bytes read and re-hashed (0 unless `readData`). */
+  bytesRead: number;
+  problems: string[];
+}
+
+export type ByteSource = AsyncIterable<Uint8Array> | Iterable<Uint8Array>;
+
+const CONFIG_BLOB = 'config';
+const CONFIG_VERSION = 1;
+
+interface RepositoryConfig {
+  version: number;
+  repositoryId: string;
+  tenantId: string;
+  createdAt: string;
+  dataKeyId: string;
+  chunker: ChunkerOptions;
+  /** HMAC-SHA256 (config subkey) over the fields above: a tampered config fails to open. */
+  mac?: string;
+}
+
+interface KeyRecord extends WrappedKey {
+  version: number;
+  dataKeyId: string;
+  createdAt: string;
+}
+
+export function containerNameForTenant(tenantId: string): string {
+  const name = `repo-${tenantId.toLowerCase()}`;
+  if (!/^[a-z0-9](?:[a-z0-9]|-(?=[a-z0-9])){2,62}$/.test(name))
+    throw new AppError(
+      'invalid',
+      `tenant id ${JSON.stringify(tenantId)} cannot name a repository container`,
+      {
+        details: [{ field: 'tenantId', message: 'expected letters, digits and single dashes (a GUID)' }],
+      },
+    );
+  return name;
+}
+
+function configMac(key: Buffer, config: RepositoryConfig): string {
+  const { mac: _mac, ...fields } = config;
+  return createHmac('sha256', key).update(JSON.stringify(fields)).digest('hex');
+}
+
+/**
+ * Opens a tenant's repository, creating it on first use. Creation is race-safe: the `config`
+ * blob is written with If-None-Match, and a loser adopts the winner's config and key.
+ */
+export async function openRepository(params: OpenRepositoryParams): Promise<Repository> {
+  const options: RepositoryOptions = { ...DEFAULT_REPOSITORY_OPTIONS, ...params.options };
+  validateChunkerOptions(options.chunker);
+  if (options.smallItemLimit > options.packTargetSize)
+    throw new AppError('invalid', 'smallItemLimit must not exceed packTargetSize');
+  const clock = params.clock ?? (() => new Date());
+  let store = params.store;
+  if (!store) {
+    if (!params.blobs) throw new AppError('invalid', 'openRepository needs blobs or store');
+    store = AzureBlobStore.forTenant(params.blobs, containerNameForTenant(params.tenantId));
+  }
+  await store.ensure();
+
+  let config = await readConfig(store);
+  let dataKey: Buffer | undefined;
+  if (!config) {
+    const created = await createConfig(store, params.tenantId, params.masterKey, options.chunker, clock);
+    config = created.config;
+    dataKey = created.dataKey;
+  }
+  if (config.version !== CONFIG_VERSION)
+    throw new AppError('permanent', `repository format version ${config.version} is not supported`);
+  if (config.tenantId !== params.tenantId)
+    throw new AppError(
+      'permanent',
+      `the repository belongs to tenant ${config.tenantId}, not ${params.tenantId}`,
+    );
+  dataKey ??= await unwrapDataKey(store, config, params.masterKey);
+  const keys = deriveKeys(dataKey, config.repositoryId);
+  const expected = Buffer.from(configMac(keys.config, config), 'hex');
+  const actual = Buffer.from(config.mac ?? '', 'hex');
+  if (actual.length !== expected.length || !timingSafeEqual(actual, expected))
+    throw new AppError('permanent', 'repository integrity check failed: the config blob was modified');
+
+  const repository = new Repository(store, params.tenantId, config, keys, options);
+  await repository.loadIndex();
+  return repository;
+}
+
+async function readConfig(store: BlobStore): Promise<RepositoryConfig | undefined> {
+  const data = await store.get(CONFIG_BLOB);
+  if (!data) return undefined;
+  try {
+    return JSON.parse(data.toString('utf8')) as RepositoryConfig;
+  } catch (error) {
+    throw new AppError('permanent', 'repository integrity check failed: the config blob is not JSON', {
+      cause: error,
+    });
+  }
+}
+
+async function createConfig(
+  store: BlobStore,
+  tenantId: string,
+  masterKey: MasterKeyProvider,
+  chunker: ChunkerOptions,
+  clock: () => Date,
+): Promise<{ config: RepositoryConfig; dataKey?: Buffer }> {
+  const repositoryId = randomName();
+  const dataKeyId = randomName();
+  const dataKey = randomBytes(32);
+  const createdAt = clock().toISOString();
+  const wrapped = await masterKey.wrap(dataKey, repositoryId);
+  const record: KeyRecord = { version: 1, dataKeyId, createdAt, ...wrapped };
+  const keyBlob = `keys/${randomName()}`;
+  // Key first, config second: a config never names a key that is not there.
+  await store.putNew(keyBlob, Buffer.from(JSON.stringify(record, null, 2)));
+  const config: RepositoryConfig = {
+    version: CONFIG_VERSION,
+    repositoryId,
+    tenantId,
+    createdAt,
+    dataKeyId,
+    chunker,
+  };
+  config.mac = configMac(deriveKeys(dataKey, repositoryId).config, config);
+  try {
+    await store.putNew(CONFIG_BLOB, Buffer.from(JSON.stringify(config, null, 2)));
+    return { config, dataKey };
+  } catch (error) {
+    if (!(error instanceof AppError) || error.code !== 'conflict') throw error;
+    // Another worker created the repository first: use theirs, drop our unused key.
+    await store.deleteIfExists(keyBlob);
+    const winner = await readConfig(store);
+    if (!winner) throw error;
+    return { config: winner };
+  }
+}
+
+async function unwrapDataKey(
+  store: BlobStore,
+  config: RepositoryConfig,
+  masterKey: MasterKeyProvider,
+): Promise<Buffer> {
+  const records: KeyRecord[] = [];
+  for await (const blob of store.list('keys/')) {
+    const data = await store.get(blob.name);
+    if (!data) continue;
+    const record = JSON.parse(data.toString('utf8')) as KeyRecord;
+    if (record.dataKeyId === config.dataKeyId) records.push(record);
+  }
+  if (records.length === 0)
+    throw new AppError(
+      'permanent',
+      `repository integrity check failed: data key ${config.dataKeyId} is missing`,
+    );
+  // Prefer a copy wrapped by this very master key (there may be several after a rotation).
+  records.sort(
+    (a, b) =>
+      Number(b.masterKeyId === masterKey.masterKeyId) - Number(a.masterKeyId === masterKey.masterKeyId),
+  );
+  let firstError: unknown;
+  for (const record of records) {
+    try {
+      return await masterKey.unwrap(record, config.repositoryId);
+    } catch (error) {
+      if (error instanceof AppError && error.code !== 'forbidden') throw error; // vault down: retryable
+      firstError ??= error;
+    }
+  }
+  if (firstError instanceof AppError) throw firstError;
+  throw new AppError('forbidden', WRONG_MASTER_KEY, { cause: firstError });
+}
+
+/** A tenant's backup repository: write chunks and trees, flush, read them back, verify. */
+export class Repository {
+  private readonly index = new ChunkIndex();
+  private readonly gear: Uint32Array;
+  private readonly cache: ByteLruCache;
+  private current: PackBuilder | undefined;
+  /** Packs sealed but not yet durable (uploading or waiting): their chunks must not be read from storage. */
+  private readonly unflushedPacks = new Set<string>();
+  private readonly uploads = new Set<Promise<void>>();
+  private durable: IndexEntry[] = [];
+  private failure: AppError | undefined;
+  private indexLock: Promise<void> = Promise.resolve();
+  private readonly counters = {
+    logicalBytes: 0,
+    newChunks: 0,
+    newChunkBytes: 0,
+    dedupedChunks: 0,
+    storedBytes: 0,
+    packsWritten: 0,
+    indexFilesWritten: 0,
+  };
+
+  constructor(
+    private readonly store: BlobStore,
+    readonly tenantId: string,
+    private readonly config: RepositoryConfig,
+    private readonly keys: RepositoryKeys,
+    readonly options: RepositoryOptions,
+  ) {
+    this.gear = gearTable(keys.gearSeed);
+    this.cache = new ByteLruCache(options.cacheBytes);
+  }
+
+  get repositoryId(): string {
+    return this.config.repositoryId;
+  }
+
+  /** Loads every index file into the in-memory index (called by openRepository). */
+  async loadIndex(): Promise<void> {
+    const names: string[] = [];
+    for await (const blob of this.store.list('index/')) {
+      const id = indexIdFromBlobName(blob.name);
+      if (id) names.push(id);
+    }
+    let next = 0;
+    const worker = async () => {
+      while (next < names.length) {
+        const indexId = names[next++]!;
+        const data = await this.store.get(indexBlobName(indexId));
+        if (!data) continue; // compacted away between list and get
+        decodeIndexFile(this.keys.encryption, indexId, data, (id, location) => this.index.add(id, location));
+      }
+    };
+    await Promise.all(
+      Array.from({ length: Math.min(this.options.indexLoadConcurrency, names.length) }, worker),
+    );
+  }
+
+  /** Whether a chunk (hex id) is stored or pending in this writer. */
+  has(chunkId: string): boolean {
+    return this.index.has(Buffer.from(chunkId, 'hex'));
+  }
+
+  stats(): RepositoryStats {
+    return { ...this.counters, indexedChunks: this.index.size, indexMemoryBytes: this.index.memoryBytes };
+  }
+
+  /** Stores an item held in memory: one chunk if small, content-defined chunks otherwise. */
+  async putBuffer(data: Uint8Array): Promise<ContentRef> {
+    if (data.length <= this.options.smallItemLimit) {
+      const buffer = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+      const id = await this.putChunk('data', buffer);
+      return { size: data.length, chunks: [id], sha256: createHash('sha256').update(buffer).digest('hex') };
+    }
+    return this.putStream([data]);
+  }
+
+  /**
+   * Stores a stream of any size with bounded memory: at most one partial chunk, one pack being
+   * filled and `uploadConcurrency` packs in flight. Items that end below `smallItemLimit` are one
+   * whole chunk.
+   */
+  async putStream(source: ByteSource | Readable): Promise<ContentRef> {
+    const hash = createHash('sha256');
+    const chunks: string[] = [];
+    let size = 0;
+    let head: Buffer[] | undefined = [];
+    let chunker: ContentDefinedChunker | undefined;
+    for await (const piece of source as AsyncIterable<Uint8Array>) {
+      const bytes = typeof piece === 'string' ? Buffer.from(piece) : piece;
+      if (bytes.length === 0) continue;
+      hash.update(bytes);
+      size += bytes.length;
+      if (head) {
+        head.push(Buffer.from(bytes));
+        if (size <= this.options.smallItemLimit) continue;
+        chunker = new ContentDefinedChunker(this.gear, this.options.chunker);
+        const buffered = head;
+        head = undefined;
+        for (const part of buffered)
+          for (const chunk of chunker.push(part)) chunks.push(await this.putChunk('data', chunk));
+        continue;
+      }
+      for (const chunk of chunker!.push(bytes)) chunks.push(await this.putChunk('data', chunk));
+    }
+    if (head) {
+      chunks.push(await this.putChunk('data', Buffer.concat(head, size)));
+    } else {
+      const last = chunker!.finish();
+      if (last) chunks.push(await this.putChunk('data', last));
+    }
+    return { size, chunks, sha256: hash.digest('hex') };
+  }
+
+  /** Stores a folder tree; returns its id (equal folders, equal ids). */
+  async putTree(tree: Tree): Promise<string> {
+    return this.putChunk('tree', encodeTree(tree));
+  }
+
+  /** A builder fed items folder by folder; `finish()` writes the trees and returns the root id. */
+  treeBuilder(): TreeBuilder {
+    return new TreeBuilder(this);
+  }
+
+  /**
+   * Makes everything put so far durable and indexed: seals the open pack, waits for every pack
+   * upload, then writes one index file naming their chunks. Only after this may a snapshot record
+   * name a tree from this writer.
+   */
+  async flush(): Promise<void> {
+    this.throwIfFailed();
+    if (this.current && this.current.count > 0) await this.sealPack();
+    while (this.uploads.size > 0) await Promise.allSettled([...this.uploads]);
+    this.throwIfFailed();
+    await this.writeIndex();
+  }
+
+  /** Reads a chunk's plaintext (hex id), checked against its id. */
+  async readChunk(chunkId: string, type: ChunkType = 'data'): Promise<Buffer> {
+    const cacheKey = `${type}:${chunkId}`;
+    const cached = this.cache.get(cacheKey);
+    if (cached) return cached;
+    const id = Buffer.from(chunkId, 'hex');
+    let location = this.index.get(id);
+    if (!location) throw new AppError('not-found', `chunk ${chunkId} is not in the repository index`);
+    if (this.unflushedPacks.has(location.packId)) {
+      await this.flush(); // read-your-writes: make the pack durable first
+      location = this.index.get(id)!;
+    }
+    if (location.type !== type)
+      throw new AppError('invalid', `chunk ${chunkId} is a ${location.type} chunk, not ${type}`);
+    const sealed = await this.store.getRange(
+      packBlobName(location.packId),
+      location.offset,
+      location.storedLength,
+    );
+    const what = `${type} chunk ${chunkId} in pack ${location.packId}`;
+    const compressed = open(this.keys.encryption, chunkAad(type, location.flags, id), sealed, what);
+    const plain = decompressChunk(location.flags, compressed, location.rawLength, what);
+    if (!computeChunkId(this.keys.chunkId, type, plain).equals(id))
+      throw new AppError('permanent', `repository integrity check failed: ${what} does not match its id`);
+    this.cache.set(cacheKey, plain);
+    return plain;
+  }
+
+  /** The content's plaintext as a stream, chunk by chunk, with a little read-ahead; checks size and SHA-256. */
+  readContent(ref: ContentRef): Readable {
+    const readAhead = Math.max(1, this.options.readAhead);
+    const readChunk = (id: string) => this.readChunk(id);
+    async function* generate(): AsyncGenerator<Buffer> {
+      const hash = createHash('sha256');
+      let size = 0;
+      const inflight: Promise<Buffer>[] = [];
+      let next = 0;
+      const fetchNext = () => {
+        const read = readChunk(ref.chunks[next++]!);
+        read.catch(() => undefined); // awaited below; this only keeps an abandoned prefetch quiet
+        inflight.push(read);
+      };
+      while (next < ref.chunks.length && inflight.length < readAhead) fetchNext();
+      while (inflight.length > 0) {
+        const chunk = await inflight.shift()!;
+        if (next < ref.chunks.length) fetchNext();
+        hash.update(chunk);
+        size += chunk.length;
+        yield chunk;
+      }
+      if (size !== ref.size || hash.digest('hex') !== ref.sha256)
+        throw new AppError(
+          'permanent',
+          `repository integrity check failed: content ${ref.sha256} read back differently`,
+        );
+    }
+    return Readable.from(generate(), { objectMode: false, highWaterMark: 1 });
+  }
+
+  async readTree(treeId: string): Promise<Tree> {
+    return decodeTree(await this.readChunk(treeId, 'tree'), treeId);
+  }
+
+  /** The entries of the folder at `path` below a snapshot root. */
+  async listFolder(rootTreeId: string, path: readonly string[] = []): Promise<TreeEntry[]> {
+    let tree = await this.readTree(rootTreeId);
+    for (const [depth, name] of path.entries()) {
+      const folder = tree.entries.find((entry) => entry.kind === 'folder' && entry.name === name);
+      if (!folder?.subtree)
+        throw new AppError('not-found', `no folder ${path.slice(0, depth + 1).join('/')} in this snapshot`);
+      tree = await this.readTree(folder.subtree);
+    }
+    return tree.entries;
+  }
+
+  /** Every entry below a snapshot root, depth first, with its folder path. */
+  async *walk(rootTreeId: string, path: string[] = []): AsyncGenerator<{ path: string[]; entry: TreeEntry }> {
+    const tree = await this.readTree(rootTreeId);
+    for (const entry of tree.entries) {
+      yield { path, entry };
+      if (entry.kind === 'folder' && entry.subtree) yield* this.walk(entry.subtree, [...path, entry.name]);
+    }
+  }
+
+  /**
+   * Checks a snapshot: every tree decodes, every chunk it names is indexed, and with `readData`
+   * every chunk is read, decrypted, authenticated and re-hashed, and every item's SHA-256 checked.
+   */
+  async verify(rootTreeId: string, options: { readData?: boolean } = {}): Promise<VerifyReport> {
+    const report: VerifyReport = { trees: 0, items: 0, chunks: 0, bytesRead: 0, problems: [] };
+    const seenTrees = new Set<string>();
+    const seenChunks = new Set<string>();
+    const visit = async (treeId: string, path: string): Promise<void> => {
+      if (seenTrees.has(treeId)) return;
+      seenTrees.add(treeId);
+      let tree: Tree;
+      try {
+        tree = await this.readTree(treeId);
+      } catch (error) {
+        report.problems.push(`tree ${treeId} (${path || '/'}): ${(error as Error).message}`);
+        return;
+      }
+      report.trees += 1;
+      for (const entry of tree.entries) {
+        const where = `${path}/${entry.name}`;
+        if (entry.kind === 'folder') {
+          if (entry.subtree) await visit(entry.subtree, where);
+          continue;
+        }
+        report.items += 1;
+        if (!entry.content) continue;
+        const missing = entry.content.chunks.filter((id) => !this.has(id));
+        for (const id of missing) report.problems.push(`${where}: chunk ${id} is not in the index`);
+        for (const id of entry.content.chunks) {
+          if (!seenChunks.has(id)) report.chunks += 1;
+          seenChunks.add(id);
+        }
+        if (!options.readData || missing.length > 0) continue;
+        try {
+          const hash = createHash('sha256');
+          let size = 0;
+          for (const id of entry.content.chunks) {
+            const chunk = await this.readChunk(id);
+            hash.update(chunk);
+            size += chunk.length;
+          }
+          report.bytesRead += size;
+          if (size !== entry.content.size || hash.digest('hex') !== entry.content.sha256)
+            report.problems.push(`${where}: content does not match its recorded size and SHA-256`);
+        } catch (error) {
+          report.problems.push(`${where}: ${(error as Error).message}`);
+        }
+      }
+    };
+    await visit(rootTreeId, '');
+    return report;
+  }
+
+  // ---- writing ----
+
+  private async putChunk(type: ChunkType, plain: Buffer): Promise<string> {
+    this.throwIfFailed();
+    if (type === 'data') this.counters.logicalBytes += plain.length;
+    const id = computeChunkId(this.keys.chunkId, type, plain);
+    if (this.index.has(id)) {
+      this.counters.dedupedChunks += 1;
+      return id.toString('hex');
+    }
+    const { flags, data } = compressChunk(plain, this.options.compression);
+    const sealed = seal(this.keys.encryption, chunkAad(type, flags, id), data);
+    if (
+      this.current &&
+      this.current.size + sealed.length > this.options.packTargetSize &&
+      this.current.count > 0
+    )
+      await this.sealPack();
+    this.throwIfFailed();
+    if (this.index.has(id)) {
+      // Stored by a concurrent put while we waited for an upload slot.
+      this.counters.dedupedChunks += 1;
+      return id.toString('hex');
+    }
+    this.current ??= this.newPack();
+    const entry = this.current.add(id, type, flags, plain.length, sealed);
+    this.index.add(id, { ...entry, packId: this.current.packId });
+    this.counters.newChunks += 1;
+    this.counters.newChunkBytes += plain.length;
+    if (this.current.size >= this.options.packTargetSize) await this.sealPack();
+    return id.toString('hex');
+  }
+
+  private newPack(): PackBuilder {
+    const pack = new PackBuilder(randomName());
+    this.unflushedPacks.add(pack.packId);
+    return pack;
+  }
+
+  /** Seals the open pack and starts its upload, waiting for a free upload slot first. */
+  private async sealPack(): Promise<void> {
+    const pack = this.current;
+    if (!pack) return;
+    this.current = undefined;
+    while (this.uploads.size >= this.options.uploadConcurrency) await Promise.race(this.uploads);
+    const entries = pack.entries;
+    const data = pack.finish(this.keys.encryption);
+    const upload = this.store
+      .putNew(packBlobName(pack.packId), data)
+      .then(() => {
+        this.counters.storedBytes += data.length;
+        this.counters.packsWritten += 1;
+        this.unflushedPacks.delete(pack.packId);
+        for (const entry of entries) this.durable.push(toIndexEntry(entry, pack.packId));
+      })
+      .catch((error: unknown) => this.fail(error, entries))
+      .finally(() => this.uploads.delete(upload));
+    this.uploads.add(upload);
+    if (this.durable.length >= this.options.indexBatchEntries) await this.writeIndex();
+  }
+
+  /** Writes one index file for the durable, not yet indexed chunks (serialised). */
+  private writeIndex(): Promise<void> {
+    const run = this.indexLock.then(async () => {
+      if (this.durable.length === 0) return;
+      const entries = this.durable;
+      this.durable = [];
+      const indexId = randomName();
+      const data = encodeIndexFile(this.keys.encryption, indexId, { entries, supersedes: [] });
+      try {
+        await this.store.putNew(indexBlobName(indexId), data);
+      } catch (error) {
+        // The packs are durable but unindexed: keep the entries so a retried flush indexes them.
+        this.durable = entries.concat(this.durable);
+        throw error;
+      }
+      this.counters.storedBytes += data.length;
+      this.counters.indexFilesWritten += 1;
+    });
+    this.indexLock = run.catch(() => undefined);
+    return run;
+  }
+
+  /**
+   * A pack upload failed: its chunks were never durable. Drop them from the index so nothing can
+   * dedupe against them, and refuse further writes: the caller's items that referenced them are
+   * lost, so the job must reopen the repository and redo its work.
+   */
+  private fail(error: unknown, entries: PackEntry[]): void {
+    this.index.removeAll(entries.map((entry) => entry.id));
+    this.failure ??=
+      error instanceof AppError
+        ? error
+        : new AppError('unavailable', `uploading a pack failed: ${(error as Error)?.message}`, {
+            cause: error,
+          });
+  }
+
+  private throwIfFailed(): void {
+    if (this.failure)
+      throw new AppError(
+        this.failure.code,
+        `the repository writer failed earlier and must be reopened: ${this.failure.message}`,
+        {
+          cause: this.failure,
+        },
+      );
+  }
+}
+
+function toIndexEntry(entry: PackEntry, packId: string): IndexEntry {
+  return { ...entry, packId };
+}
