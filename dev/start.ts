@@ -1,0 +1,216 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { copyFileSync, existsSync } from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { parseArgs } from 'node:util';
+import { startAzurite, stopChild, type RunningAzurite } from './azurite';
+
+/**
+ * `npm start`: the whole local stack on loopback — Azurite (data under .data/azurite, ports
+ * 10000-10002 as local.settings.json expects), the Microsoft 365 simulator when it exists, and the
+ * local Functions host on 7071. Waits until each answers, prints the URLs; Ctrl-C stops them all.
+ */
+
+// dist/dev/start.js → the repository root.
+const root = path.resolve(__dirname, '..', '..');
+const AZURITE_PORTS = { blob: 10000, queue: 10001, table: 10002 } as const;
+
+interface RunningSimulator {
+  url: string;
+  graphBaseUrl: string;
+  authorityHost: string;
+  caCertPath: string;
+  tenants?: unknown;
+  stop(): Promise<void> | void;
+}
+
+type StartSimulator = (options: {
+  port?: number;
+  seed?: number;
+  dataDir?: string;
+}) => Promise<RunningSimulator>;
+
+class StartError extends Error {}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      port: { type: 'string', default: '7071' },
+      'simulator-port': { type: 'string' },
+    },
+  });
+  const hostPort = Number(values.port);
+  const simulatorPort = values['simulator-port'] ? Number(values['simulator-port']) : undefined;
+
+  const settingsFile = path.join(root, 'local.settings.json');
+  if (!existsSync(settingsFile)) {
+    copyFileSync(path.join(root, 'local.settings.sample.json'), settingsFile);
+    console.log(`Created local.settings.json from local.settings.sample.json`);
+  }
+
+  // Check every fixed port first, so a busy one is named before anything starts.
+  const ports: [number, string][] = [
+    [AZURITE_PORTS.blob, 'Azurite Blob'],
+    [AZURITE_PORTS.queue, 'Azurite Queue'],
+    [AZURITE_PORTS.table, 'Azurite Table'],
+    [hostPort, 'Functions host'],
+  ];
+  if (simulatorPort) ports.push([simulatorPort, 'Microsoft 365 simulator']);
+  for (const [port, what] of ports) {
+    if (!(await portIsFree(port))) {
+      throw new StartError(
+        `Port ${port} (${what}) is already in use on 127.0.0.1. Stop whatever uses it (another \`npm start\`?) and try again.`,
+      );
+    }
+  }
+
+  const cleanups: (() => Promise<void> | void)[] = [];
+  let stopping = false;
+  const stopAll = async (code: number) => {
+    if (stopping) return;
+    stopping = true;
+    for (const cleanup of cleanups.reverse()) {
+      try {
+        await cleanup();
+      } catch (error) {
+        console.error('While stopping:', error);
+      }
+    }
+    process.exit(code);
+  };
+  process.on('SIGINT', () => {
+    console.log('\nStopping the local stack…');
+    void stopAll(0);
+  });
+  process.on('SIGTERM', () => void stopAll(0));
+
+  try {
+    console.log('Starting Azurite (data in .data/azurite)…');
+    const azurite: RunningAzurite = await startAzurite({
+      location: path.join(root, '.data', 'azurite'),
+      blobPort: AZURITE_PORTS.blob,
+      queuePort: AZURITE_PORTS.queue,
+      tablePort: AZURITE_PORTS.table,
+    });
+    cleanups.push(() => azurite.stop());
+
+    const hostEnv: Record<string, string | undefined> = { ...process.env };
+    const simulator = await startSimulatorIfAvailable(simulatorPort);
+    if (simulator) {
+      cleanups.push(() => simulator.stop());
+      hostEnv.NODE_EXTRA_CA_CERTS = simulator.caCertPath;
+      hostEnv.GRAPH_BASE_URL ??= simulator.graphBaseUrl;
+      hostEnv.ENTRA_AUTHORITY_HOST ??= simulator.authorityHost;
+    }
+
+    console.log('Starting the Functions host…');
+    const host = await startHostChild(hostPort, hostEnv);
+    cleanups.push(() => stopChild(host.child, 15_000));
+    host.child.once('exit', (code) => {
+      if (!stopping) {
+        console.error(`The Functions host exited (code ${code}); stopping the rest.`);
+        void stopAll(1);
+      }
+    });
+    const health = await waitForHealth(`${host.url}/api/health`);
+
+    console.log('');
+    console.log('Local stack is up:');
+    console.log(`  Functions host   ${host.url}/api   (health: ${host.url}/api/health → ${health})`);
+    console.log(
+      `  Admin API        POST ${host.url}/admin/functions/<name> runs a timer or queue function now`,
+    );
+    console.log(
+      `  Azurite          blob http://127.0.0.1:${azurite.ports.blob}  queue http://127.0.0.1:${azurite.ports.queue}  table http://127.0.0.1:${azurite.ports.table}`,
+    );
+    if (simulator) {
+      console.log(
+        `  M365 simulator   ${simulator.url}  (Graph ${simulator.graphBaseUrl}, Entra ${simulator.authorityHost})`,
+      );
+    }
+    console.log('Press Ctrl-C to stop everything.');
+  } catch (error) {
+    console.error(error instanceof StartError ? error.message : error);
+    await stopAll(1);
+  }
+}
+
+function portIsFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = net.createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
+}
+
+/** The simulator is built by its own issue: start it when `dev/simulator/index` exports startSimulator. */
+async function startSimulatorIfAvailable(port: number | undefined): Promise<RunningSimulator | undefined> {
+  const entry = path.join(__dirname, 'simulator', 'index.js');
+  if (!existsSync(entry)) {
+    console.log(
+      'Microsoft 365 simulator: not available yet (dev/simulator/index.ts does not exist); going on without it.',
+    );
+    return undefined;
+  }
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const module = require(entry) as { startSimulator?: StartSimulator };
+  if (typeof module.startSimulator !== 'function') {
+    console.log(
+      'Microsoft 365 simulator: dev/simulator/index.ts does not export startSimulator yet; going on without it.',
+    );
+    return undefined;
+  }
+  console.log('Starting the Microsoft 365 simulator (data in .data/simulator)…');
+  return module.startSimulator({ ...(port ? { port } : {}), dataDir: path.join(root, '.data', 'simulator') });
+}
+
+async function startHostChild(
+  port: number,
+  env: Record<string, string | undefined>,
+): Promise<{ child: ChildProcess; url: string }> {
+  const cli = path.join(root, 'dist', 'dev', 'host', 'cli.js');
+  const child = spawn(process.execPath, [cli, '--script-root', root, '--port', String(port)], {
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    // Its own process group: Ctrl-C reaches only this script, which then stops the host once
+    // (a second signal would make the host skip its grace period).
+    detached: true,
+  });
+  const url = await new Promise<string>((resolve, reject) => {
+    const onLine = (line: string) => {
+      console.log(line);
+      const match = /Functions host listening on (http:\/\/\S+)/.exec(line);
+      if (match) resolve(match[1]!);
+    };
+    createInterface({ input: child.stdout! }).on('line', onLine);
+    createInterface({ input: child.stderr! }).on('line', (line) => console.error(line));
+    child.once('exit', (code) =>
+      reject(new StartError(`The Functions host did not start (exit code ${code}); see above.`)),
+    );
+  });
+  return { child, url };
+}
+
+async function waitForHealth(url: string, timeoutMs = 30_000): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  let last = 'no answer';
+  while (Date.now() < deadline) {
+    try {
+      const response = await fetch(url);
+      const body = (await response.json()) as { status?: string; failing?: string[] };
+      if (response.status === 200) return 'healthy';
+      last = `${response.status} ${body.status ?? ''}${body.failing?.length ? ` (failing: ${body.failing.join(', ')})` : ''}`;
+    } catch (error) {
+      last = (error as Error).message;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  console.warn(`The host's health check did not turn healthy within ${timeoutMs / 1000} s: ${last}`);
+  return last;
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof StartError ? error.message : error);
+  process.exit(1);
+});
