@@ -89,14 +89,7 @@ export interface GenMailbox {
 }
 
 export type WellKnownFolder =
-  | 'msgfolderroot'
-  | 'inbox'
-  | 'drafts'
-  | 'sentitems'
-  | 'deleteditems'
-  | 'junkemail'
-  | 'archive'
-  | 'outbox';
+  'msgfolderroot' | 'inbox' | 'drafts' | 'sentitems' | 'deleteditems' | 'junkemail' | 'archive' | 'outbox';
 
 export interface GenMailFolder {
   key: string;
@@ -164,6 +157,39 @@ export interface GenFile {
   contentSeed: number;
   createdDateTime: string;
   lastModifiedDateTime: string;
+  /**
+   * Added by the generator (optional): an edited version's bytes, as ranges of content streams
+   * (see `Generator.editFile`). Absent: the bytes are the first `size` bytes of `contentSeed`'s
+   * stream. Pass it along wherever `contentSeed` and `size` go.
+   */
+  pieces?: ContentPiece[];
+}
+
+/** A range of the deterministic byte stream of a content seed (added by the generator). */
+export interface ContentPiece {
+  seed: number;
+  /** Offset in that seed's stream. */
+  offset: number;
+  length: number;
+}
+
+/** Added by the generator: options of `Generator.editFile`. */
+export interface EditFileOptions {
+  /** Seed of the edit (for example the server's change counter): same seed, same edit. */
+  editSeed: number;
+  /** Upper bound of the share of bytes overwritten, inserted or removed (default 0.02). */
+  changedFraction?: number;
+  /** Number of edit sites (default 1 to 4, more for large files). */
+  sites?: number;
+}
+
+/** Added by the generator: a streaming QuickXorHash. */
+export interface QuickXorHashState {
+  update(data: Uint8Array): QuickXorHashState;
+  /** The 20-byte hash of everything so far (does not reset). */
+  digest(): Buffer;
+  /** Base64 of `digest()`. */
+  digestBase64(): string;
 }
 
 export interface GenGroup {
@@ -219,11 +245,26 @@ export interface Generator {
   /** Full RFC 5322 MIME of a generated message (CRLF line endings), identical for identical input. */
   buildMime(message: GenMessage): Buffer;
   /** Bytes [start, end) of a generated file, without building the whole file. */
-  fileBytes(file: Pick<GenFile, 'contentSeed' | 'size'>, start?: number, end?: number): Buffer;
+  fileBytes(file: Pick<GenFile, 'contentSeed' | 'size' | 'pieces'>, start?: number, end?: number): Buffer;
   /** The whole file as a stream of chunks (for large files). */
-  fileStream(file: Pick<GenFile, 'contentSeed' | 'size'>, start?: number, end?: number): NodeJS.ReadableStream;
+  fileStream(
+    file: Pick<GenFile, 'contentSeed' | 'size' | 'pieces'>,
+    start?: number,
+    end?: number,
+  ): NodeJS.ReadableStream;
   /** OneDrive's quickXorHash (base64), as Graph reports in `file.hashes.quickXorHash`. */
   quickXorHash(data: Buffer | Iterable<Buffer>): string;
+  /**
+   * Added by the generator (optional): a new version of a file that shares most bytes with
+   * `file` (a few overwritten, inserted and removed ranges). Store the result's `contentSeed`,
+   * `size` and `pieces` on the edited GenFile.
+   */
+  editFile?(
+    file: Pick<GenFile, 'contentSeed' | 'size' | 'pieces'>,
+    options: EditFileOptions,
+  ): { contentSeed: number; size: number; pieces: ContentPiece[] };
+  /** Added by the generator (optional): QuickXorHash over data that arrives in blocks. */
+  createQuickXorHash?(): QuickXorHashState;
   /** Metadata of any raw RFC 5322 message (a generated one, or one delivered through the control API). */
   parseMimeMetadata(mime: Buffer): Promise<ParsedMimeMetadata>;
 }

@@ -1,0 +1,176 @@
+/**
+ * What a message says and how it is encoded, derived from its content seed: language, charset,
+ * text and HTML bodies. The tenant generator and `buildMime` both call these, so the metadata
+ * (subject language, bodyPreview) always matches the MIME.
+ */
+import type { GenMessage } from './contract.js';
+import { canEncode, type MailCharset } from './charsets.js';
+import { Rng } from './prng.js';
+import { CLOSINGS, COMMON_WORDS, GREETINGS, SENTENCES } from './vocabulary.js';
+
+export type Language = 'en' | 'de' | 'fr' | 'es' | 'pl' | 'ja';
+
+export interface MessagePlan {
+  language: Language;
+  /** Charset of the body parts, and of the subject when it fits. */
+  charset: MailCharset;
+  /** Encoded-word flavour for headers. */
+  headerEncoding: 'B' | 'Q';
+  /** False for the few plain-text-only messages. */
+  html: boolean;
+}
+
+export function messagePlan(contentSeed: number): MessagePlan {
+  const rng = Rng.derive(contentSeed, 'plan');
+  const language = rng.weighted<Language>([
+    ['en', 62],
+    ['de', 14],
+    ['fr', 7],
+    ['es', 6],
+    ['pl', 5],
+    ['ja', 6],
+  ]);
+  let charset: MailCharset;
+  switch (language) {
+    case 'ja':
+      charset = rng.weighted<MailCharset>([
+        ['iso-2022-jp', 5],
+        ['shift_jis', 2],
+        ['utf-8', 3],
+      ]);
+      break;
+    case 'pl':
+      charset = rng.weighted<MailCharset>([
+        ['iso-8859-2', 3],
+        ['utf-8', 7],
+      ]);
+      break;
+    case 'en':
+      charset = rng.weighted<MailCharset>([
+        ['utf-8', 7],
+        ['windows-1252', 2],
+        ['us-ascii', 1],
+      ]);
+      break;
+    default:
+      charset = rng.weighted<MailCharset>([
+        ['utf-8', 6],
+        ['iso-8859-1', 2],
+        ['windows-1252', 2],
+      ]);
+  }
+  const headerEncoding = language === 'ja' || rng.chance(0.3) ? 'B' : 'Q';
+  return { language, charset, headerEncoding, html: !rng.chance(0.08) };
+}
+
+function firstName(name: string): string {
+  return name.split(/[\s,]+/)[0] ?? name;
+}
+
+/**
+ * The text body as paragraphs. With `limitChars`, stops once that many characters exist (the
+ * paragraphs produced are a prefix of the full list), so bodyPreview is cheap for big tenants.
+ */
+export function bodyParagraphs(message: GenMessage, limitChars = Infinity): string[] {
+  const plan = messagePlan(message.contentSeed);
+  const rng = Rng.derive(message.contentSeed, 'body');
+  const lang = plan.language;
+  const sentences = SENTENCES[lang] ?? SENTENCES.en ?? [];
+  const out: string[] = [];
+  let chars = 0;
+  const add = (p: string): boolean => {
+    out.push(p);
+    chars += p.length + 2;
+    return chars >= limitChars;
+  };
+  const to = message.toRecipients[0];
+  const greeting = rng
+    .pick(GREETINGS[lang] ?? ['Hi {name},'])
+    .replace('{name}', to ? firstName(to.name) : '');
+  if (add(greeting)) return out;
+  const paragraphs = rng.weighted([
+    [1, 3],
+    [2, 4],
+    [3, 3],
+    [5, 2],
+    [9, 1],
+  ] as const);
+  for (let p = 0; p < paragraphs; p++) {
+    const n = rng.int(1, 4);
+    const parts: string[] = [];
+    for (let s = 0; s < n; s++) {
+      if (lang === 'en' && rng.chance(0.3)) {
+        const len = rng.int(6, 16);
+        const ws: string[] = [];
+        for (let k = 0; k < len; k++) ws.push(rng.pick(COMMON_WORDS));
+        const text = ws.join(' ');
+        parts.push(text.charAt(0).toUpperCase() + text.slice(1) + '.');
+      } else {
+        parts.push(rng.pick(sentences));
+      }
+    }
+    if (add(parts.join(lang === 'ja' ? '' : ' '))) return out;
+  }
+  if (add(rng.pick(CLOSINGS[lang] ?? ['Regards,']))) return out;
+  if (add(message.from.name)) return out;
+  if (/^(re|aw|fw|fwd|wg|tr|sv|odp):/i.test(message.subject)) {
+    // A quoted earlier message, as Outlook writes it below a reply.
+    const quoted = `From: ${to?.name ?? ''} <${to?.address ?? ''}>\r\nSent: ${new Date(Date.parse(message.sentDateTime) - 86_400_000 * rng.int(1, 5)).toUTCString()}\r\nSubject: ${message.subject.replace(/^\w+:\s*/, '')}`;
+    if (add('________________________________')) return out;
+    if (add(quoted)) return out;
+    for (let k = 0; k < rng.int(1, 3); k++) if (add(rng.pick(sentences))) return out;
+  }
+  return out;
+}
+
+/** The text/plain body (CRLF line breaks). */
+export function bodyText(message: GenMessage): string {
+  return bodyParagraphs(message).join('\r\n\r\n') + '\r\n';
+}
+
+/** Graph's bodyPreview: the text body with whitespace collapsed, at most 255 characters. */
+export function previewOf(text: string): string {
+  return Array.from(text.replace(/\s+/g, ' ').trim()).slice(0, 255).join('').trimEnd();
+}
+
+export function bodyPreviewFor(message: GenMessage): string {
+  return previewOf(bodyParagraphs(message, 400).join('\r\n\r\n'));
+}
+
+function escapeHtml(s: string): string {
+  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+}
+
+/** An Outlook-shaped HTML body for the same paragraphs, with inline images in the signature. */
+export function bodyHtml(message: GenMessage, charset: MailCharset): string {
+  const paragraphs = bodyParagraphs(message);
+  const lang = messagePlan(message.contentSeed).language;
+  const inline = message.attachments.filter((a) => a.isInline && a.contentId);
+  const body = paragraphs
+    .map(
+      (p) =>
+        `<p class="MsoNormal"><span lang="${lang.toUpperCase()}">${escapeHtml(p).replace(/\r\n/g, '<br>\r\n')}<o:p></o:p></span></p>`,
+    )
+    .join('\r\n<p class="MsoNormal"><o:p>&nbsp;</o:p></p>\r\n');
+  const images = inline
+    .map(
+      (a) =>
+        `<p class="MsoNormal"><img width="120" height="40" id="${escapeHtml(a.name)}" src="cid:${a.contentId ?? ''}" alt="${escapeHtml(a.name)}"><o:p></o:p></p>`,
+    )
+    .join('\r\n');
+  const metaCharset = canEncode('', charset) ? charset : 'utf-8';
+  return (
+    `<html xmlns:v="urn:schemas-microsoft-com:vml" xmlns:o="urn:schemas-microsoft-com:office:office" xmlns:w="urn:schemas-microsoft-com:office:word" xmlns:m="http://schemas.microsoft.com/office/2004/12/omml" xmlns="http://www.w3.org/TR/REC-html40">\r\n` +
+    `<head>\r\n<meta http-equiv="Content-Type" content="text/html; charset=${metaCharset}">\r\n` +
+    `<meta name="Generator" content="Microsoft Word 15 (filtered medium)">\r\n` +
+    `<style><!--\r\n/* Font Definitions */\r\n@font-face\r\n\t{font-family:"Cambria Math";\r\n\tpanose-1:2 4 5 3 5 4 6 3 2 4;}\r\n` +
+    `@font-face\r\n\t{font-family:Aptos;}\r\n/* Style Definitions */\r\np.MsoNormal, li.MsoNormal, div.MsoNormal\r\n\t{margin:0cm;\r\n\tfont-size:11.0pt;\r\n\tfont-family:"Aptos",sans-serif;}\r\n` +
+    `a:link, span.MsoHyperlink\r\n\t{mso-style-priority:99;\r\n\tcolor:#467886;\r\n\ttext-decoration:underline;}\r\n` +
+    `.MsoChpDefault\r\n\t{mso-style-type:export-only;\r\n\tfont-size:10.0pt;}\r\n@page WordSection1\r\n\t{size:612.0pt 792.0pt;\r\n\tmargin:72.0pt 72.0pt 72.0pt 72.0pt;}\r\n` +
+    `div.WordSection1\r\n\t{page:WordSection1;}\r\n--></style>\r\n</head>\r\n` +
+    `<body lang="${lang.toUpperCase()}" link="#467886" vlink="#96607D" style="word-wrap:break-word">\r\n<div class="WordSection1">\r\n` +
+    body +
+    (images ? '\r\n' + images : '') +
+    `\r\n</div>\r\n</body>\r\n</html>\r\n`
+  );
+}
