@@ -88,6 +88,8 @@ export class FunctionHost {
   private server: http.Server | undefined;
   private stopping: Promise<void> | undefined;
   private address: AddressInfo | undefined;
+  /** Set when the app enabled HTTP streaming: the library's proxy that streamed requests go to. */
+  private httpStreamUri: string | undefined;
 
   private constructor(private readonly options: HostOptions) {
     const scriptRoot = path.resolve(options.scriptRoot);
@@ -246,11 +248,9 @@ export class FunctionHost {
     }
     if (model?.getCapabilities) {
       const capabilities = await model.getCapabilities({});
-      if (capabilities.HttpUri) {
-        this.logger.warn(
-          'The app enabled HTTP streaming (app.setup({ enableHttpStream: true })); the local host buffers request and response bodies instead',
-        );
-      }
+      // app.setup({ enableHttpStream: true }): like the real host, forward HTTP requests to the
+      // library's proxy and stream its response back instead of passing bodies through invocations.
+      if (capabilities.HttpUri) this.httpStreamUri = capabilities.HttpUri;
     }
     try {
       this.registerTriggers();
@@ -371,6 +371,8 @@ export class FunctionHost {
     method: string,
     params: Record<string, string>,
   ): Promise<void> {
+    if (this.httpStreamUri)
+      return this.invokeHttpStreaming(fn, this.httpStreamUri, req, res, url, method, params);
     const body = await this.readBody(req, res);
     if (body === undefined) return;
     const headers: Record<string, string> = {};
@@ -394,6 +396,76 @@ export class FunctionHost {
       return;
     }
     writeHttpResponse(res, response, method === 'HEAD');
+  }
+
+  /**
+   * HTTP streaming (the real host's protocol with the library's proxy): the invocation carries the
+   * headers and route parameters as trigger metadata, the request itself (body streamed) goes to the
+   * proxy with `x-ms-invocation-id`, and the proxy's response streams back to the caller.
+   */
+  private async invokeHttpStreaming(
+    fn: RegisteredFunction,
+    proxyUri: string,
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    url: URL,
+    method: string,
+    params: Record<string, string>,
+  ): Promise<void> {
+    const limit = this.options.maxRequestBodyBytes ?? DEFAULT_MAX_REQUEST_BODY_BYTES;
+    if (Number(req.headers['content-length']) > limit) {
+      res.writeHead(413, { connection: 'close', 'content-length': '0' }).end();
+      req.resume();
+      return;
+    }
+    const invocationId = randomUUID();
+    const headers: Record<string, string> = {};
+    for (const [name, value] of Object.entries(req.headers)) {
+      if (value === undefined || HOP_BY_HOP.has(name)) continue;
+      headers[name] = Array.isArray(value) ? value.join(', ') : value;
+    }
+    const triggerMetadata: Record<string, RpcTypedData> = { Headers: { json: JSON.stringify(headers) } };
+    for (const [name, value] of Object.entries(params)) triggerMetadata[name] = { string: value };
+
+    let proxyReq: http.ClientRequest | undefined;
+    const proxied = new Promise<void>((resolve, reject) => {
+      proxyReq = http.request(new URL(url.pathname + url.search, proxyUri), {
+        method,
+        headers: {
+          ...headers,
+          'x-ms-invocation-id': invocationId,
+          'x-forwarded-host': url.host,
+          'x-forwarded-proto': url.protocol.replace(':', ''),
+        },
+      });
+      proxyReq.on('response', (proxyRes) => {
+        const outHeaders = { ...proxyRes.headers };
+        delete outHeaders['x-ms-invocation-id'];
+        res.writeHead(proxyRes.statusCode ?? 200, outHeaders);
+        proxyRes.pipe(res);
+        proxyRes.on('end', resolve);
+        proxyRes.on('error', reject);
+      });
+      proxyReq.on('error', reject);
+      let size = 0;
+      req.on('data', (chunk: Buffer) => {
+        size += chunk.length;
+        if (size > limit) {
+          proxyReq?.destroy(new Error('request body too large'));
+          if (!res.headersSent) res.writeHead(413, { connection: 'close', 'content-length': '0' }).end();
+        }
+      });
+      req.pipe(proxyReq);
+    });
+    proxied.catch(() => undefined);
+    try {
+      await this.invoker.invoke(fn, { data: { http: {} }, triggerMetadata, invocationId });
+      await proxied;
+    } catch {
+      proxyReq?.destroy();
+      if (!res.headersSent) res.writeHead(500, { 'content-length': '0' }).end();
+      else res.destroy();
+    }
   }
 
   /** Reads the request body; answers 413 and resolves undefined when it exceeds the limit. */
@@ -498,6 +570,16 @@ export class FunctionHost {
     return this.invoker.invoke(fn, { data, invocationId });
   }
 }
+
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'transfer-encoding',
+  'upgrade',
+  'proxy-connection',
+  'te',
+  'trailer',
+]);
 
 function triggerOf(fn: RegisteredFunction): RpcBindingInfo {
   const trigger = Object.values(fn.metadata.bindings).find((b) => /trigger$/i.test(b.type ?? ''));

@@ -11,7 +11,10 @@ describe('local host route templates', () => {
       resourceId: 'a b',
     });
     expect(matchRoute(route, '/v1/tenants/contoso/resources')).toBeUndefined();
-    expect(matchRoute(route, '/v1/tenants/contoso/resources/x/')).toEqual({ tenantId: 'contoso', resourceId: 'x' });
+    expect(matchRoute(route, '/v1/tenants/contoso/resources/x/')).toEqual({
+      tenantId: 'contoso',
+      resourceId: 'x',
+    });
   });
 
   it('supports optional parameters, defaults, catch-alls and constraints', () => {
@@ -43,7 +46,9 @@ describe('local host configuration helpers', () => {
   });
 
   it('resolves %SETTING% placeholders and names a missing setting', () => {
-    expect(resolveSettingPlaceholders('%SCHEDULE%', { SCHEDULE: '0 0 */6 * * *' }, 'f')).toBe('0 0 */6 * * *');
+    expect(resolveSettingPlaceholders('%SCHEDULE%', { SCHEDULE: '0 0 */6 * * *' }, 'f')).toBe(
+      '0 0 */6 * * *',
+    );
     expect(() => resolveSettingPlaceholders('%NOPE%', {}, "Function 'f'")).toThrow(
       "Function 'f': '%NOPE%' does not resolve to a value (no setting named NOPE)",
     );
