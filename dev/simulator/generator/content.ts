@@ -57,7 +57,7 @@ const PROFILES: readonly Profile[] = [
   { name: 'pptx', textShare: 0.05, pool: 'markup', magic: PK },
   {
     name: 'pdf',
-    textShare: 0.45,
+    textShare: 0.6,
     pool: 'prose',
     magic: Buffer.from('%PDF-1.7\n%\xe2\xe3\xcf\xd3\n', 'latin1'),
   },

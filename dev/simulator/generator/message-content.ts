@@ -63,6 +63,30 @@ export function messagePlan(contentSeed: number): MessagePlan {
   return { language, charset, headerEncoding, html: !rng.chance(0.08) };
 }
 
+const DISCLAIMERS: Readonly<Partial<Record<Language, readonly string[]>>> = {
+  en: [
+    'This e-mail and any attachments are confidential and may be privileged. If you are not the intended recipient, please notify the sender immediately and delete this e-mail and any copies. Any unauthorised use, disclosure or distribution is prohibited. E-mail transmission cannot be guaranteed to be secure or error-free.',
+    'CONFIDENTIALITY NOTICE: The information contained in this message is intended only for the use of the individual or entity named above. If the reader of this message is not the intended recipient, you are hereby notified that any dissemination, distribution or copying of this communication is strictly prohibited.',
+  ],
+  de: [
+    'Diese E-Mail enthält vertrauliche und/oder rechtlich geschützte Informationen. Wenn Sie nicht der richtige Adressat sind oder diese E-Mail irrtümlich erhalten haben, informieren Sie bitte sofort den Absender und vernichten Sie diese E-Mail. Das unerlaubte Kopieren sowie die unbefugte Weitergabe dieser E-Mail ist nicht gestattet.',
+  ],
+  fr: [
+    "Ce message et toutes les pièces jointes sont confidentiels et établis à l'intention exclusive de ses destinataires. Toute utilisation ou diffusion non autorisée est interdite. Si vous avez reçu ce message par erreur, merci de le détruire et d'en avertir immédiatement l'expéditeur.",
+  ],
+};
+
+/** Name, organisation and phone, as a signature block (CRLF-separated lines). */
+function signature(message: GenMessage, rng: Rng): string {
+  const domain = message.from.address.split('@')[1] ?? 'example.com';
+  const org = domain.split('.')[0] ?? domain;
+  const orgName = org.replace(/\d+$/, '').replace(/^./, (c) => c.toUpperCase());
+  const lines = [message.from.name];
+  if (rng.chance(0.7)) lines.push(`${orgName} | www.${domain.replace('.onmicrosoft.com', '.com')}`);
+  if (rng.chance(0.6)) lines.push(`Tel. +${rng.int(1, 49)} ${rng.int(10, 99)} ${rng.int(1000000, 9999999)}`);
+  return lines.join('\r\n');
+}
+
 function firstName(name: string): string {
   return name.split(/[\s,]+/)[0] ?? name;
 }
@@ -112,7 +136,8 @@ export function bodyParagraphs(message: GenMessage, limitChars = Infinity): stri
     if (add(parts.join(lang === 'ja' ? '' : ' '))) return out;
   }
   if (add(rng.pick(CLOSINGS[lang] ?? ['Regards,']))) return out;
-  if (add(message.from.name)) return out;
+  if (add(signature(message, rng))) return out;
+  if (rng.chance(0.45) && add(rng.pick(DISCLAIMERS[lang] ?? DISCLAIMERS.en ?? []))) return out;
   if (/^(re|aw|fw|fwd|wg|tr|sv|odp):/i.test(message.subject)) {
     // A quoted earlier message, as Outlook writes it below a reply.
     const quoted = `From: ${to?.name ?? ''} <${to?.address ?? ''}>\r\nSent: ${new Date(Date.parse(message.sentDateTime) - 86_400_000 * rng.int(1, 5)).toUTCString()}\r\nSubject: ${message.subject.replace(/^\w+:\s*/, '')}`;

@@ -209,12 +209,12 @@ const ATTACHMENT_TYPES: readonly (readonly [string, number])[] = [
   ['docx', 20],
   ['xlsx', 16],
   ['png', 8],
-  ['jpg', 6],
-  ['csv', 6],
-  ['pptx', 4],
-  ['zip', 4],
-  ['txt', 3],
-  ['eml', 3],
+  ['jpg', 4],
+  ['csv', 8],
+  ['pptx', 3],
+  ['zip', 3],
+  ['txt', 4],
+  ['eml', 4],
 ];
 
 function fileName(rng: Rng, ext: string, language?: Language): string {
@@ -225,8 +225,22 @@ function fileName(rng: Rng, ext: string, language?: Language): string {
   return `${stem.replace('{n}', String(rng.int(100, 9999)))}.${ext}`;
 }
 
-function sizeFor(rng: Rng, ext: string, max: number): number {
-  const [median, sigma] = SIZE_MODEL[ext] ?? [50_000, 1];
+/** Attachments run smaller than files in drives (mail size limits, people zip and link instead). */
+const ATTACHMENT_SIZE_MODEL: Readonly<Record<string, readonly [number, number]>> = {
+  pdf: [90_000, 1.0],
+  docx: [35_000, 1.0],
+  xlsx: [25_000, 1.1],
+  png: [70_000, 1.0],
+  jpg: [250_000, 0.7],
+  csv: [25_000, 1.2],
+  pptx: [500_000, 0.9],
+  zip: [300_000, 1.0],
+  txt: [3_000, 1.0],
+  eml: [25_000, 0.9],
+};
+
+function sizeFor(rng: Rng, ext: string, max: number, model = SIZE_MODEL): number {
+  const [median, sigma] = model[ext] ?? [50_000, 1];
   return Math.max(1024, Math.min(max, Math.round(rng.logNormal(median, sigma))));
 }
 
@@ -593,18 +607,18 @@ function generateMessage(
         contentId: `image002.jpg@01DC${rng.hex(2).toUpperCase()}.${rng.hex(4).toUpperCase()}`,
       });
   }
-  if (wk !== 'junkemail' && rng.chance(0.2)) {
+  if (wk !== 'junkemail' && rng.chance(0.16)) {
     const count = rng.weighted([
       [1, 7],
       [2, 2],
       [3, 1],
     ] as const);
-    const big = rng.chance(0.04);
+    const big = rng.chance(0.012);
     for (let i = 0; i < count; i++) {
       const ext = big && i === 0 ? rng.pick(['pdf', 'zip', 'pptx']) : rng.weighted(ATTACHMENT_TYPES);
       const name = fileName(rng, ext, plan.language);
       // A few large ones, over the 3 MB/4 MB line where Graph needs an upload session.
-      const size = big && i === 0 ? rng.int(4_300_000, 9_000_000) : sizeFor(rng, ext, 6_000_000);
+      const size = big && i === 0 ? rng.int(4_300_000, 7_000_000) : sizeFor(rng, ext, 3_900_000, ATTACHMENT_SIZE_MODEL);
       attachments.push({
         name,
         contentType: MIME_TYPES[ext] ?? 'application/octet-stream',
