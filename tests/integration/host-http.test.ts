@@ -130,6 +130,14 @@ describe('local Functions host: HTTP, timers and the admin API (fixture app)', (
     expect((await fetch(`${host.url}/api/items/1`)).status).toBe(200);
   });
 
+  it('logs an error thrown outside the invocation and stays up', async () => {
+    expect((await fetch(`${host.url}/api/stray`)).status).toBe(202);
+    await eventually(() => host.output().includes('stray error outside the invocation'), {
+      what: 'the stray error to be logged',
+    });
+    expect((await fetch(`${host.url}/api/items/2`)).status).toBe(200);
+  });
+
   it('fails an invocation that runs past host.json functionTimeout with 500', async () => {
     const response = await fetch(`${host.url}/api/slow`);
     expect(response.status).toBe(500);
@@ -183,13 +191,22 @@ describe('local Functions host: HTTP, timers and the admin API (fixture app)', (
   });
 });
 
-describe('local Functions host: options', () => {
+describe('local Functions host: options and lifecycle', () => {
+  let azurite: RunningAzurite;
+  const settingsFile = path.join(fixture, 'fixture.settings.json');
+  const env = () => ({ AzureWebJobsStorage: azurite.connectionString });
+  beforeAll(async () => {
+    azurite = await startAzurite();
+  });
+  afterAll(async () => {
+    await azurite?.stop();
+  });
+
   it('answers 405 with an Allow header instead of 404 when asked to', async () => {
-    const azurite = await startAzurite();
     const host = await startHost({
       scriptRoot: fixture,
-      settingsFile: path.join(fixture, 'fixture.settings.json'),
-      env: { AzureWebJobsStorage: azurite.connectionString },
+      settingsFile,
+      env: env(),
       args: ['--method-not-allowed'],
     });
     try {
@@ -198,25 +215,46 @@ describe('local Functions host: options', () => {
       expect(response.headers.get('allow')).toBe('GET');
     } finally {
       await host.stop();
-      await azurite.stop();
     }
   });
 
   it('refuses a busy port with a message naming it, and exits 1', async () => {
-    const azurite = await startAzurite();
-    const env = { AzureWebJobsStorage: azurite.connectionString };
-    const settingsFile = path.join(fixture, 'fixture.settings.json');
-    const first = await startHost({ scriptRoot: fixture, settingsFile, env });
+    const first = await startHost({ scriptRoot: fixture, settingsFile, env: env() });
     const port = Number(new URL(first.url).port);
     try {
-      const error = await startHost({ scriptRoot: fixture, settingsFile, env, port }).catch(
+      const error = await startHost({ scriptRoot: fixture, settingsFile, env: env(), port }).catch(
         (e: unknown) => e,
       );
       expect(error).toMatchObject({ exitCode: 1 });
       expect((error as Error).message).toContain(`Port ${port} is unavailable`);
     } finally {
       await first.stop();
-      await azurite.stop();
     }
+  });
+
+  it('lets an in-flight request finish when stopped, then exits 0', async () => {
+    const host = await startHost({ scriptRoot: fixture, settingsFile, env: env() });
+    const pending = fetch(`${host.url}/api/hold/1500`);
+    await eventually(() => host.output().includes("Executing 'hold'"), {
+      what: 'the hold function to start',
+    });
+    const exitCode = await host.stop();
+    const response = await pending;
+    expect(response.status).toBe(200);
+    expect(await response.text()).toBe('held');
+    expect(exitCode).toBe(0);
+    expect(host.output()).toContain('Host stopped');
+  });
+
+  it('stops with an unknown %SETTING% in a schedule, naming it', async () => {
+    const error = await startHost({
+      scriptRoot: fixture,
+      settingsFile,
+      env: { ...env(), TICK_SCHEDULE: '' },
+    }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ exitCode: 1 });
+    expect((error as Error).message).toContain(
+      "Function 'tick': '%TICK_SCHEDULE%' does not resolve to a value",
+    );
   });
 });
