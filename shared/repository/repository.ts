@@ -149,8 +149,6 @@ function configMac(key: Buffer, config: RepositoryConfig): string {
 export async function openRepository(params: OpenRepositoryParams): Promise<Repository> {
   const options: RepositoryOptions = { ...DEFAULT_REPOSITORY_OPTIONS, ...params.options };
   validateChunkerOptions(options.chunker);
-  if (options.smallItemLimit > options.packTargetSize)
-    throw new AppError('invalid', 'smallItemLimit must not exceed packTargetSize');
   const clock = params.clock ?? (() => new Date());
   let store = params.store;
   if (!store) {
