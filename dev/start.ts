@@ -153,8 +153,17 @@ async function startSimulatorIfAvailable(port: number | undefined): Promise<Runn
     );
     return undefined;
   }
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const module = require(entry) as { startSimulator?: StartSimulator };
+  let module: { startSimulator?: StartSimulator };
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    module = require(entry) as typeof module;
+  } catch (error) {
+    // It is being built in the same checkout: a half-finished module must not block everyone's npm start.
+    console.warn(
+      `Microsoft 365 simulator: dev/simulator/index failed to load (${(error as Error).message}); going on without it.`,
+    );
+    return undefined;
+  }
   if (typeof module.startSimulator !== 'function') {
     console.log(
       'Microsoft 365 simulator: dev/simulator/index.ts does not export startSimulator yet; going on without it.',

@@ -75,7 +75,9 @@ async function main(): Promise<void> {
   const functions = host.describeFunctions();
   console.log('Functions:');
   for (const fn of functions) console.log(`  ${fn.name}: ${fn.trigger} ${fn.detail}`);
-  console.log(`Functions host listening on ${host.url} (${functions.length} functions)`);
+  console.log(
+    `Functions host listening on ${host.url} (${functions.length} function${functions.length === 1 ? '' : 's'})`,
+  );
 
   let signals = 0;
   const onSignal = (signal: NodeJS.Signals) => {
