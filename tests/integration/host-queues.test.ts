@@ -11,6 +11,8 @@ interface Call {
   message: unknown;
   dequeueCount: number;
   id?: string;
+  metadataKeys?: string[];
+  running?: number;
 }
 
 describe('local Functions host: Storage queue triggers (fixture host.json: maxDequeueCount 3, visibilityTimeout 1 s)', () => {
@@ -25,6 +27,7 @@ describe('local Functions host: Storage queue triggers (fixture host.json: maxDe
     queues = QueueServiceClient.fromConnectionString(azurite.connectionString);
     await queues.getQueueClient('flaky-jobs').create();
     await queues.getQueueClient('doomed-jobs').create();
+    await queues.getQueueClient('parallel-jobs').create();
     host = await startHost({
       scriptRoot: fixture,
       settingsFile: path.join(fixture, 'fixture.settings.json'),
@@ -51,6 +54,16 @@ describe('local Functions host: Storage queue triggers (fixture host.json: maxDe
     // Base64 decoded and JSON parsed, with the trigger metadata of the real host.
     expect(calls[2]!.message).toEqual({ job: 'snapshot', resource: 'mailbox-1' });
     expect(calls[2]!.id).toBe(sent.messageId);
+    expect(calls[2]!.metadataKeys).toEqual(
+      expect.arrayContaining([
+        'dequeueCount',
+        'expirationTime',
+        'id',
+        'insertionTime',
+        'nextVisibleTime',
+        'popReceipt',
+      ]),
+    );
 
     await eventually(
       async () =>
@@ -85,6 +98,22 @@ describe('local Functions host: Storage queue triggers (fixture host.json: maxDe
       async () => (await queues.getQueueClient('doomed-jobs').getProperties()).approximateMessagesCount === 0,
       { what: 'the poisoned message to leave doomed-jobs' },
     );
+  });
+
+  it('runs at most batchSize (4) messages of one function at a time, and all of them', async () => {
+    const queue = queues.getQueueClient('parallel-jobs');
+    for (let i = 0; i < 10; i++) await queue.sendMessage(base64(`job-${i}`));
+    const calls = await eventually(
+      async () => {
+        const list = await callsOf('parallel');
+        return list.length >= 10 ? list : undefined;
+      },
+      { what: 'all ten parallel messages' },
+    );
+    const maxRunning = Math.max(...calls.map((c) => c.running ?? 0));
+    expect(maxRunning).toBeLessThanOrEqual(4);
+    expect(maxRunning).toBeGreaterThan(1);
+    expect(new Set(calls.map((c) => c.message)).size).toBe(10);
   });
 
   it('writes queue output bindings (an array becomes one message each) that a queue trigger then reads', async () => {
