@@ -1,0 +1,337 @@
+import { AppError } from '../../errors/app-error';
+import { mapWithConcurrency } from '../../concurrency/pool';
+import type { TenantGraph } from '../../graph/graph-client';
+import type { TreeEntry } from '../../repository';
+import {
+  buildManifest,
+  loadPreviousManifest,
+  type FolderNode,
+  type ItemEntry,
+  type PreviousManifest,
+} from '../manifest-model';
+import type { SliceResult, SnapshotSlice, WorkloadHandler } from '../workload-handler';
+
+/** Stable ids across moves (without it a message's id changes when it moves), and page size. */
+const PREFER = 'IdType="ImmutableId", odata.maxpagesize=100';
+
+const MESSAGE_FIELDS = [
+  'subject',
+  'from',
+  'toRecipients',
+  'ccRecipients',
+  'receivedDateTime',
+  'sentDateTime',
+  'isRead',
+  'flag',
+  'categories',
+  'hasAttachments',
+  'importance',
+  'internetMessageId',
+  'isDraft',
+  'changeKey',
+].join(',');
+
+interface GraphRecipient {
+  emailAddress?: { name?: string; address?: string };
+}
+
+interface GraphMessage {
+  id: string;
+  '@removed'?: { reason: string };
+  subject?: string | null;
+  from?: GraphRecipient | null;
+  toRecipients?: GraphRecipient[];
+  ccRecipients?: GraphRecipient[];
+  receivedDateTime?: string;
+  sentDateTime?: string;
+  isRead?: boolean;
+  flag?: { flagStatus?: string };
+  categories?: string[];
+  hasAttachments?: boolean;
+  importance?: string;
+  internetMessageId?: string;
+  isDraft?: boolean;
+  changeKey?: string;
+}
+
+interface GraphMailFolder {
+  id: string;
+  displayName?: string;
+  parentFolderId?: string;
+  '@removed'?: unknown;
+}
+
+/** Persisted between slices. */
+interface MailState {
+  v: 1;
+  folders: FolderNode[];
+  pending: string[];
+  current?: { folderId: string; next: string; full: boolean };
+  deltaLinks: Record<string, string>;
+  upserts: [string, ItemEntry][];
+  removed: string[];
+  complete: string[];
+}
+
+/** Saved with the committed snapshot: where the next incremental run starts per folder. */
+interface MailCheckpoint {
+  v: 1;
+  deltaLinks: Record<string, string>;
+}
+
+function address(recipient: GraphRecipient | null | undefined): { name: string; address: string } | null {
+  const email = recipient?.emailAddress;
+  return email ? { name: email.name ?? '', address: email.address ?? '' } : null;
+}
+
+/**
+ * Exchange mailboxes: the folder tree, then per-folder message delta with immutable ids. Full MIME
+ * is downloaded only for messages not stored before (or edited drafts); read state, flags and
+ * moves change only metadata. A 410 on a folder's delta token re-enumerates that folder in full,
+ * deduplicating against what is stored.
+ */
+export class MailboxHandler implements WorkloadHandler {
+  readonly kind = 'mailbox' as const;
+
+  constructor(private readonly options: { downloadConcurrency?: number } = {}) {}
+
+  async runSlice(slice: SnapshotSlice): Promise<SliceResult> {
+    const { graph, resource } = slice;
+    const user = encodeURIComponent(resource.graphId);
+    const previousCheckpoint = slice.previous?.checkpoint as MailCheckpoint | undefined;
+    const previous = slice.previous
+      ? await loadPreviousManifest(slice.repository, slice.previous.manifestRoot)
+      : undefined;
+
+    let state = slice.state as MailState | undefined;
+    if (!state) {
+      const folders = await this.listFolders(graph, user);
+      state = {
+        v: 1,
+        folders,
+        pending: folders.map((f) => f.id),
+        deltaLinks: {},
+        upserts: [],
+        removed: [],
+        complete: [],
+      };
+    }
+    const upserts = new Map(state.upserts);
+    const removed = new Set(state.removed);
+
+    while (state.current || state.pending.length > 0) {
+      if (!state.current) {
+        const folderId = state.pending.shift()!;
+        const known = previous?.folders.has(folderId)
+          ? previousCheckpoint?.deltaLinks?.[folderId]
+          : undefined;
+        state.current = known
+          ? { folderId, next: known, full: false }
+          : { folderId, next: this.initialDelta(user, folderId), full: true };
+      }
+      const current = state.current;
+      let page;
+      try {
+        page = await graph.get<{
+          value?: GraphMessage[];
+          '@odata.nextLink'?: string;
+          '@odata.deltaLink'?: string;
+        }>(current.next, {
+          headers: { Prefer: PREFER },
+          what: `message delta of folder ${current.folderId}`,
+        });
+      } catch (error) {
+        if (error instanceof AppError && error.code === 'gone') {
+          // The sync state expired: enumerate the folder again from scratch (never a gap).
+          slice.log.warn('mail delta token expired: resynchronising folder', { folderId: current.folderId });
+          for (const [id, item] of upserts) if (item.folderId === current.folderId) upserts.delete(id);
+          state.current = {
+            folderId: current.folderId,
+            next: this.initialDelta(user, current.folderId),
+            full: true,
+          };
+          continue;
+        }
+        if (error instanceof AppError && error.code === 'not-found') {
+          // The folder disappeared between listing and reading it: its items go with it.
+          state.folders = state.folders.filter((f) => f.id !== current.folderId);
+          state.current = undefined;
+          continue;
+        }
+        throw error;
+      }
+      await this.applyPage(slice, user, current.folderId, page.value ?? [], previous, upserts, removed);
+      if (page['@odata.nextLink']) {
+        current.next = page['@odata.nextLink'];
+      } else {
+        if (page['@odata.deltaLink']) state.deltaLinks[current.folderId] = page['@odata.deltaLink'];
+        if (current.full) state.complete.push(current.folderId);
+        state.current = undefined;
+      }
+      if (slice.outOfTime() && (state.current || state.pending.length > 0)) {
+        return { kind: 'yield', state: { ...state, upserts: [...upserts], removed: [...removed] } };
+      }
+    }
+
+    const built = await buildManifest(slice.repository, previous, {
+      folders: state.folders,
+      upserts,
+      removed,
+      completeFolders: new Set(state.complete),
+    });
+    slice.report.added(built.added);
+    slice.report.changed(built.changed);
+    slice.report.removed(built.removed);
+    const checkpoint: MailCheckpoint = { v: 1, deltaLinks: state.deltaLinks };
+    return {
+      kind: 'done',
+      manifestRoot: built.root,
+      checkpoint,
+      items: built.items,
+      logicalBytes: built.logicalBytes,
+    };
+  }
+
+  private initialDelta(user: string, folderId: string): string {
+    return `/users/${user}/mailFolders/${encodeURIComponent(folderId)}/messages/delta?$select=${MESSAGE_FIELDS}`;
+  }
+
+  /** The whole folder tree (mailFolders/delta without a token answers with every folder, flat). */
+  private async listFolders(graph: TenantGraph, user: string): Promise<FolderNode[]> {
+    const raw: GraphMailFolder[] = [];
+    for await (const page of graph.pages<GraphMailFolder>(
+      `/users/${user}/mailFolders/delta?$select=displayName,parentFolderId`,
+      { headers: { Prefer: PREFER }, what: 'list mail folders' },
+    )) {
+      for (const folder of page.value) if (!folder['@removed']) raw.push(folder);
+    }
+    const ids = new Set(raw.map((f) => f.id));
+    return raw.map((f) => ({
+      id: f.id,
+      // A parent outside the list is the (hidden) mailbox root.
+      parentId: f.parentFolderId && ids.has(f.parentFolderId) ? f.parentFolderId : null,
+      name: f.displayName || f.id,
+      metadata: { folderId: f.id, displayName: f.displayName ?? '' },
+    }));
+  }
+
+  private async applyPage(
+    slice: SnapshotSlice,
+    user: string,
+    folderId: string,
+    messages: GraphMessage[],
+    previous: PreviousManifest | undefined,
+    upserts: Map<string, ItemEntry>,
+    removed: Set<string>,
+  ): Promise<void> {
+    // The feed may repeat an item; its last occurrence is its state.
+    const latest = new Map<string, GraphMessage>();
+    for (const message of messages) latest.set(message.id, message);
+    const present: GraphMessage[] = [];
+    for (const message of latest.values()) {
+      if (message['@removed']) {
+        // Removed from this folder: deleted, or moved (then it shows up in its new folder).
+        const known = upserts.get(message.id) ?? previous?.items.get(message.id);
+        if (known?.folderId === folderId || (!known && !upserts.has(message.id))) {
+          upserts.delete(message.id);
+          removed.add(message.id);
+        }
+      } else {
+        present.push(message);
+      }
+    }
+    await mapWithConcurrency(present, this.options.downloadConcurrency ?? 4, async (message) => {
+      slice.report.processed();
+      const known = upserts.get(message.id)?.entry ?? previous?.items.get(message.id)?.entry;
+      const metadata = this.metadata(message);
+      const reuse =
+        known?.content &&
+        !(message.isDraft && known.metadata?.changeKey !== message.changeKey) &&
+        known.metadata?.attachments !== undefined;
+      let entry: TreeEntry;
+      if (reuse) {
+        metadata.attachments = known.metadata!.attachments;
+        metadata.size = known.content!.size;
+        entry = { name: message.id, kind: 'message', itemId: message.id, metadata, content: known.content! };
+      } else {
+        const stored = await this.download(slice, user, message);
+        if (!stored) return;
+        metadata.attachments = stored.attachments;
+        metadata.size = stored.content.size;
+        entry = { name: message.id, kind: 'message', itemId: message.id, metadata, content: stored.content };
+      }
+      removed.delete(message.id);
+      upserts.set(message.id, { folderId, entry });
+    });
+  }
+
+  private metadata(message: GraphMessage): Record<string, unknown> {
+    return {
+      subject: message.subject ?? '',
+      from: address(message.from),
+      to: (message.toRecipients ?? []).map(address).filter(Boolean),
+      cc: (message.ccRecipients ?? []).map(address).filter(Boolean),
+      receivedDateTime: message.receivedDateTime ?? null,
+      sentDateTime: message.sentDateTime ?? null,
+      isRead: message.isRead ?? false,
+      flagStatus: message.flag?.flagStatus ?? 'notFlagged',
+      importance: message.importance ?? 'normal',
+      categories: message.categories ?? [],
+      hasAttachments: message.hasAttachments ?? false,
+      internetMessageId: message.internetMessageId ?? null,
+      isDraft: message.isDraft ?? false,
+      changeKey: message.changeKey ?? null,
+    };
+  }
+
+  /** The message's MIME into the repository, and its attachment names; undefined when skipped. */
+  private async download(slice: SnapshotSlice, user: string, message: GraphMessage) {
+    const base = `/users/${user}/messages/${encodeURIComponent(message.id)}`;
+    const label = `${message.subject || '(no subject)'} [${message.id}]`;
+    try {
+      const [content, attachments] = await Promise.all([
+        (async () => {
+          const mime = await slice.graph.stream(`${base}/$value`, {
+            headers: { Prefer: PREFER },
+            what: `download message ${message.id}`,
+          });
+          return slice.repository.putStream(mime);
+        })(),
+        message.hasAttachments ? this.attachments(slice.graph, base) : Promise.resolve([]),
+      ]);
+      return { content, attachments };
+    } catch (error) {
+      if (error instanceof AppError && (error.code === 'not-found' || error.code === 'permanent')) {
+        slice.report.skip(
+          label,
+          error.code === 'not-found' ? 'deleted before it could be read' : error.message,
+        );
+        return undefined;
+      }
+      throw error;
+    }
+  }
+
+  private async attachments(graph: TenantGraph, base: string) {
+    const list: { name: string; contentType: string; size: number; isInline: boolean }[] = [];
+    for await (const page of graph.pages<{
+      name?: string;
+      contentType?: string;
+      size?: number;
+      isInline?: boolean;
+    }>(`${base}/attachments?$select=name,contentType,size,isInline`, {
+      headers: { Prefer: PREFER },
+      what: 'list attachments',
+    })) {
+      for (const a of page.value) {
+        list.push({
+          name: a.name ?? '',
+          contentType: a.contentType ?? 'application/octet-stream',
+          size: a.size ?? 0,
+          isInline: a.isInline ?? false,
+        });
+      }
+    }
+    return list;
+  }
+}
