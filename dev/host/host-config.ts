@@ -99,11 +99,14 @@ export function applyLocalSettings(
   env: Record<string, string | undefined> = process.env,
 ): LoadedSettings {
   if (!existsSync(file)) return { file: undefined, applied: [], overridden: [] };
-  let json: { Values?: Record<string, unknown> };
+  let json: { IsEncrypted?: boolean; Values?: Record<string, unknown> };
   try {
     json = JSON.parse(readFileSync(file, 'utf8')) as typeof json;
   } catch (error) {
     throw new Error(`${file} is not valid JSON: ${(error as Error).message}`);
+  }
+  if (json.IsEncrypted) {
+    throw new Error(`${file} is encrypted (IsEncrypted: true); the local host reads plain values only`);
   }
   const applied: string[] = [];
   const overridden: string[] = [];
