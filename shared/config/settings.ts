@@ -42,6 +42,34 @@ export const settingsSchema = z
       .optional(),
     KEY_VAULT_URI: z.string().url('expected the vault URL, e.g. https://myvault.vault.azure.net').optional(),
     KEY_VAULT_KEY_NAME: z.string().min(1).optional(),
+
+    /** NCRONTAB (six fields, seconds first) of the snapshot run; the timer reads it as %SNAPSHOT_SCHEDULE%. */
+    SNAPSHOT_SCHEDULE: z
+      .string()
+      .trim()
+      .refine((v) => v.split(/\s+/).length === 6, {
+        message: 'expected a six-field NCRONTAB expression, e.g. "0 0 */6 * * *" (every 6 hours)',
+      }),
+    /** Seconds a snapshot job works before it checkpoints and continues in a new job. */
+    SNAPSHOT_JOB_BUDGET_SECONDS: z.coerce
+      .number({ error: 'expected a number of seconds' })
+      .int('expected whole seconds')
+      .min(10, 'expected at least 10 seconds')
+      .max(3600, "expected at most 3600 seconds (the plan's execution limit must be longer)")
+      .default(300),
+    /** Microsoft Graph's base URL (the simulator's locally). */
+    GRAPH_BASE_URL: z
+      .string()
+      .url('expected a URL such as https://graph.microsoft.com/v1.0')
+      .default('https://graph.microsoft.com/v1.0'),
+    /** Entra ID authority host (the simulator's locally). */
+    ENTRA_AUTHORITY_HOST: z
+      .string()
+      .url('expected a URL such as https://login.microsoftonline.com')
+      .default('https://login.microsoftonline.com'),
+    /** The multi-tenant app registration the service reads and restores customer data with. */
+    BACKUP_APP_CLIENT_ID: z.string().uuid('expected the application (client) id, a GUID'),
+    BACKUP_APP_CLIENT_SECRET: z.string().min(1, "expected the application's client secret"),
   })
   .superRefine((value, ctx) => {
     if (!value.AzureWebJobsStorage && !value.AzureWebJobsStorage__accountName) {

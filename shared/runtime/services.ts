@@ -1,6 +1,26 @@
+import { DefaultAzureCredential, ManagedIdentityCredential } from '@azure/identity';
+import { createWorkloadHandlers } from '../backup/workloads';
+import { RunStateStore } from '../backup/run-state-store';
+import type { SnapshotEngineDependencies } from '../backup/snapshot-engine';
+import { SnapshotStore } from '../backup/snapshot-store';
 import { appVersion } from '../config/app-version';
 import { loadSettings, type Settings } from '../config/settings';
+import { GraphClientFactory } from '../graph/graph-client';
+import type { Logger } from '../observability/logger';
+import { StorageJobQueue } from '../queues/job-queues';
+import {
+  KeyVaultMasterKey,
+  LocalMasterKey,
+  openRepository,
+  type MasterKeyProvider,
+  type Repository,
+} from '../repository';
+import { ResourceStore } from '../resources/resource-store';
+import { ResourceLeases } from '../storage/resource-lease';
 import { createStorageClients, type StorageClients } from '../storage/storage-clients';
+import { Tables } from '../storage/tables';
+import { TenantStore } from '../tenants/tenant-store';
+import { systemClock, type Clock } from '../time/clock';
 
 /**
  * The composition root: the one place that builds the app's collaborators from settings. Function
@@ -10,16 +30,82 @@ import { createStorageClients, type StorageClients } from '../storage/storage-cl
 export interface Services {
   settings: Settings;
   version: string;
+  clock: Clock;
   storage: StorageClients;
   /** Clients with a short timeout and no retries, for health probes. */
   healthStorage: StorageClients;
+  tenants: TenantStore;
+  resources: ResourceStore;
+  snapshots: SnapshotStore;
+  queue: StorageJobQueue;
+  graph: GraphClientFactory;
+  repositoryFor(tenantId: string): Promise<Repository>;
+  snapshotEngine(log: Logger): SnapshotEngineDependencies;
 }
 
-const settings = loadSettings();
+function masterKeyFrom(settings: Settings): MasterKeyProvider {
+  if (settings.BACKUP_MASTER_KEY)
+    return new LocalMasterKey(Buffer.from(settings.BACKUP_MASTER_KEY, 'base64'));
+  const credential = settings.AzureWebJobsStorage__clientId
+    ? new ManagedIdentityCredential({ clientId: settings.AzureWebJobsStorage__clientId })
+    : new DefaultAzureCredential();
+  return KeyVaultMasterKey.fromSettings(settings.KEY_VAULT_URI!, settings.KEY_VAULT_KEY_NAME!, credential);
+}
 
-export const services: Services = {
-  settings,
-  version: appVersion(),
-  storage: createStorageClients(settings),
-  healthStorage: createStorageClients(settings, { maxTries: 1, tryTimeoutMs: 3000 }),
-};
+function createServices(settings: Settings): Services {
+  const storage = createStorageClients(settings);
+  const tables = new Tables(storage);
+  const masterKey = masterKeyFrom(settings);
+  const repositories = new Map<string, Promise<Repository>>();
+  const repositoryFor = (tenantId: string): Promise<Repository> => {
+    let repository = repositories.get(tenantId);
+    if (!repository) {
+      repository = openRepository({ blobs: storage.blobs, tenantId, masterKey });
+      repository.catch(() => repositories.delete(tenantId));
+      repositories.set(tenantId, repository);
+    }
+    return repository;
+  };
+  const graph = new GraphClientFactory({
+    baseUrl: settings.GRAPH_BASE_URL,
+    authorityHost: settings.ENTRA_AUTHORITY_HOST,
+    clientId: settings.BACKUP_APP_CLIENT_ID,
+    clientSecret: settings.BACKUP_APP_CLIENT_SECRET,
+  });
+  const tenants = new TenantStore(tables);
+  const resources = new ResourceStore(tables);
+  const snapshots = new SnapshotStore(tables);
+  const queue = new StorageJobQueue(storage.queues);
+  const leases = new ResourceLeases(storage.blobs);
+  const runs = new RunStateStore(storage.blobs);
+  const handlers = createWorkloadHandlers();
+  return {
+    settings,
+    version: appVersion(),
+    clock: systemClock,
+    storage,
+    healthStorage: createStorageClients(settings, { maxTries: 1, tryTimeoutMs: 3000 }),
+    tenants,
+    resources,
+    snapshots,
+    queue,
+    graph,
+    repositoryFor,
+    snapshotEngine: (log) => ({
+      tenants,
+      resources,
+      snapshots,
+      leases,
+      runs,
+      queue,
+      clock: systemClock,
+      graphFor: (tenantId) => graph.forTenant(tenantId),
+      repositoryFor,
+      handlers,
+      budgetSeconds: settings.SNAPSHOT_JOB_BUDGET_SECONDS,
+      log,
+    }),
+  };
+}
+
+export const services: Services = createServices(loadSettings());

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAzurite, type RunningAzurite } from '../../dev/azurite';
 import { checkHealth } from '../../shared/health/health';
-import { parseSettings } from '../../shared/config/settings';
+import { testSettings } from '../support/settings';
 import { createStorageClients } from '../../shared/storage/storage-clients';
 
 describe('storage health check against Azurite', () => {
@@ -14,11 +14,7 @@ describe('storage health check against Azurite', () => {
   });
 
   it('reports every storage part healthy while Azurite answers, and names the parts once it stops', async () => {
-    const settings = parseSettings({
-      FUNCTIONS_WORKER_RUNTIME: 'node',
-      AzureWebJobsStorage: azurite.connectionString,
-      BACKUP_MASTER_KEY: Buffer.alloc(32, 7).toString('base64'),
-    });
+    const settings = testSettings({ AzureWebJobsStorage: azurite.connectionString });
     const storage = createStorageClients(settings, { maxTries: 1, tryTimeoutMs: 2000 });
     const up = await checkHealth({ storage, version: '1.2.3' });
     expect(up.status).toBe('healthy');

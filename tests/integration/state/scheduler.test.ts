@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAzurite, type RunningAzurite } from '../../../dev/azurite';
 import { backUpNow, startScheduledRun, tenantOffsetSeconds } from '../../../shared/backup/scheduler';
 import { snapshotJobSchema } from '../../../shared/backup/snapshot-job';
-import { parseSettings } from '../../../shared/config/settings';
+import { testSettings } from '../../support/settings';
 import { QueueNames, StorageJobQueue } from '../../../shared/queues/job-queues';
 import type { Resource } from '../../../shared/resources/resource';
 import { ResourceStore } from '../../../shared/resources/resource-store';
@@ -64,13 +64,7 @@ describe('snapshot scheduling', () => {
 
   beforeAll(async () => {
     azurite = await startAzurite();
-    storage = createStorageClients(
-      parseSettings({
-        FUNCTIONS_WORKER_RUNTIME: 'node',
-        AzureWebJobsStorage: azurite.connectionString,
-        BACKUP_MASTER_KEY: Buffer.alloc(32, 1).toString('base64'),
-      }),
-    );
+    storage = createStorageClients(testSettings({ AzureWebJobsStorage: azurite.connectionString }));
     const tables = new Tables(storage);
     tenants = new TenantStore(tables);
     resources = new ResourceStore(tables);

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAzurite, type RunningAzurite } from '../../../dev/azurite';
-import { parseSettings } from '../../../shared/config/settings';
+import { testSettings } from '../../support/settings';
 import { ResourceStore } from '../../../shared/resources/resource-store';
 import type { Resource } from '../../../shared/resources/resource';
 import { ResourceLeases } from '../../../shared/storage/resource-lease';
@@ -14,13 +14,7 @@ describe('state stores on Azurite', () => {
   let storage: StorageClients;
   beforeAll(async () => {
     azurite = await startAzurite();
-    storage = createStorageClients(
-      parseSettings({
-        FUNCTIONS_WORKER_RUNTIME: 'node',
-        AzureWebJobsStorage: azurite.connectionString,
-        BACKUP_MASTER_KEY: Buffer.alloc(32, 1).toString('base64'),
-      }),
-    );
+    storage = createStorageClients(testSettings({ AzureWebJobsStorage: azurite.connectionString }));
   });
   afterAll(async () => {
     await azurite?.stop();
