@@ -155,7 +155,12 @@ export function bodyText(message: GenMessage): string {
 
 /** Graph's bodyPreview: the text body with whitespace collapsed, at most 255 characters. */
 export function previewOf(text: string): string {
-  return Array.from(text.replace(/\s+/g, ' ').trim()).slice(0, 255).join('').trimEnd();
+  const collapsed = text.replace(/\s+/g, ' ').trim();
+  // 255 characters, counting a surrogate pair as one (and never cutting one in half).
+  let cut = Math.min(collapsed.length, 255);
+  if (/[\ud800-\udfff]/.test(collapsed)) cut = Array.from(collapsed).slice(0, 255).join('').length;
+  // A flat copy: a slice would keep the whole body alive in a tenant of 200,000 messages.
+  return Buffer.from(collapsed.slice(0, cut).trimEnd(), 'utf8').toString('utf8');
 }
 
 export function bodyPreviewFor(message: GenMessage): string {

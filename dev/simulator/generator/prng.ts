@@ -123,9 +123,9 @@ export class Rng {
   }
 
   hex(bytes: number): string {
-    let s = '';
-    for (let i = 0; i < bytes; i++) s += (this.u32() & 0xff).toString(16).padStart(2, '0');
-    return s;
+    const buf = Buffer.allocUnsafe(bytes);
+    for (let i = 0; i < bytes; i++) buf[i] = this.u32() & 0xff;
+    return buf.toString('hex');
   }
 
   /** An RFC 4122 version-4-shaped GUID, lower case. */

@@ -1,0 +1,226 @@
+import { describe, expect, it } from 'vitest';
+import {
+  buildMime,
+  defaultShape,
+  fileBytes,
+  generateTenant,
+  type GenMailFolder,
+  type GenerateOptions,
+} from '../../../dev/simulator/generator/index';
+
+const NOW = new Date('2026-11-01T12:00:00Z');
+const options = (over: Partial<GenerateOptions> = {}): GenerateOptions => ({
+  seed: 42,
+  tenantIndex: 0,
+  shape: defaultShape(),
+  now: NOW,
+  ...over,
+});
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+
+describe('determinism', () => {
+  const a = generateTenant(options());
+
+  it('gives the identical tenant for the same seed, and identical bytes', () => {
+    const b = generateTenant(options());
+    expect(JSON.stringify(b)).toBe(JSON.stringify(a));
+    const message = a.users[0]?.mailbox?.folders.find((f) => f.messages.length > 0)?.messages[0];
+    expect(message).toBeDefined();
+    if (message) expect(buildMime(message).equals(buildMime(structuredClone(message)))).toBe(true);
+    const file = a.users[0]?.drive?.files[0];
+    if (file) expect(fileBytes(file).equals(fileBytes({ ...file }))).toBe(true);
+  });
+
+  it('gives different tenants for different tenant indexes and seeds', () => {
+    const other = generateTenant(options({ tenantIndex: 1 }));
+    expect(other.tenantId).not.toBe(a.tenantId);
+    expect(other.domain).not.toBe(a.domain);
+    expect(other.users.map((u) => u.id)).not.toEqual(a.users.map((u) => u.id));
+    const otherSeed = generateTenant(options({ seed: 43 }));
+    expect(otherSeed.tenantId).not.toBe(a.tenantId);
+  });
+
+  it('keeps message N the same when the mailbox holds more messages', () => {
+    const small = generateTenant(options({ shape: { ...defaultShape(), messagesPerMailbox: 30 } }));
+    const large = generateTenant(options({ shape: { ...defaultShape(), messagesPerMailbox: 60 } }));
+    const byKey = new Map(
+      large.users.flatMap(
+        (u) => u.mailbox?.folders.flatMap((f) => f.messages.map((m) => [m.key, m] as const)) ?? [],
+      ),
+    );
+    const messages = small.users.flatMap((u) => u.mailbox?.folders.flatMap((f) => f.messages) ?? []);
+    expect(messages.length).toBe(30 * 10);
+    for (const m of messages) expect(byKey.get(m.key)).toEqual(m);
+  });
+});
+
+describe('generated tenant', () => {
+  const shape = defaultShape();
+  const tenant = generateTenant(options());
+  const members = tenant.users.filter((u) => u.userType === 'Member');
+  const withMailbox = tenant.users.filter((u) => u.mailbox);
+
+  it('has the users the shape asks for, with realistic directory data', () => {
+    expect(tenant.users.length).toBe(shape.users + shape.usersWithoutMailbox + shape.guests);
+    expect(withMailbox.length).toBe(shape.users);
+    expect(tenant.users.filter((u) => u.userType === 'Guest').length).toBe(shape.guests);
+    expect(tenant.users.filter((u) => u.userType === 'Member' && !u.mail).length).toBe(
+      shape.usersWithoutMailbox,
+    );
+    expect(tenant.tenantId).toMatch(GUID);
+    expect(tenant.domain).toMatch(/^[a-z0-9]+\.onmicrosoft\.com$/);
+    expect(tenant.sharePointHost).toBe(tenant.domain.replace('.onmicrosoft.com', '.sharepoint.com'));
+    const upns = new Set<string>();
+    for (const u of tenant.users) {
+      expect(u.id).toMatch(GUID);
+      expect(u.userPrincipalName).toMatch(/^[\x21-\x7e]+$/);
+      upns.add(u.userPrincipalName.toLowerCase());
+      if (u.userType === 'Member') {
+        expect(u.userPrincipalName.endsWith(`@${tenant.domain}`)).toBe(true);
+        expect(u.drive?.driveType).toBe('business');
+      } else {
+        expect(u.userPrincipalName).toContain('#EXT#@');
+        expect(u.mailbox).toBeNull();
+        expect(u.drive).toBeNull();
+      }
+      if (u.mail && u.userType === 'Member') expect(u.mail).toBe(u.userPrincipalName);
+    }
+    expect(upns.size).toBe(tenant.users.length);
+    // Names from many places; some with letters outside ASCII, folded in the UPN.
+    expect(tenant.users.some((u) => /[^\x20-\x7e]/.test(u.displayName))).toBe(true);
+    expect(members.some((u) => u.jobTitle && u.officeLocation)).toBe(true);
+  });
+
+  it('builds each mailbox as a folder tree with the well-known folders and nested custom folders', () => {
+    for (const u of withMailbox) {
+      const folders = u.mailbox?.folders ?? [];
+      const byKey = new Map(folders.map((f) => [f.key, f]));
+      const wellKnown = folders.filter((f) => f.wellKnownName).map((f) => f.wellKnownName);
+      expect(wellKnown.sort()).toEqual([
+        'archive',
+        'deleteditems',
+        'drafts',
+        'inbox',
+        'junkemail',
+        'msgfolderroot',
+        'outbox',
+        'sentitems',
+      ]);
+      expect(folders.filter((f) => !f.wellKnownName).length).toBe(shape.customFoldersPerMailbox);
+      const depth = (f: GenMailFolder): number =>
+        f.parentKey ? 1 + depth(byKey.get(f.parentKey) as GenMailFolder) : 0;
+      for (const f of folders) {
+        if (f.parentKey) expect(byKey.has(f.parentKey)).toBe(true);
+        else expect(f.wellKnownName).toBe('msgfolderroot');
+      }
+      expect(Math.max(...folders.map(depth))).toBeGreaterThanOrEqual(2);
+      expect(folders.reduce((n, f) => n + f.messages.length, 0)).toBe(shape.messagesPerMailbox);
+      expect(u.mailbox?.language.locale).toBe(u.preferredLanguage);
+    }
+    const allFolders = withMailbox.flatMap((u) => u.mailbox?.folders ?? []);
+    expect(allFolders.some((f) => /[^\x20-\x7e]/.test(f.displayName) && !f.wellKnownName)).toBe(true);
+  });
+
+  it('gives messages consistent, realistic metadata', () => {
+    const messages = withMailbox.flatMap((u) => u.mailbox?.folders.flatMap((f) => f.messages) ?? []);
+    const yearAgo = NOW.getTime() - 366 * 86_400_000;
+    for (const m of messages) {
+      expect(Date.parse(m.sentDateTime)).toBeLessThanOrEqual(Date.parse(m.receivedDateTime));
+      expect(Date.parse(m.receivedDateTime)).toBeGreaterThan(yearAgo);
+      expect(Date.parse(m.receivedDateTime)).toBeLessThanOrEqual(NOW.getTime());
+      expect(m.sentDateTime).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+      expect(m.internetMessageId).toMatch(/^<[^<>\s]+@[^<>\s]+>$/);
+      expect(m.bodyPreview.length).toBeGreaterThan(0);
+      expect([...m.bodyPreview].length).toBeLessThanOrEqual(255);
+      expect(m.hasAttachments).toBe(m.attachments.some((a) => !a.isInline));
+    }
+    const share = (p: (m: (typeof messages)[number]) => boolean): number =>
+      messages.filter(p).length / messages.length;
+    expect(share((m) => m.isRead)).toBeGreaterThan(0.6);
+    expect(share((m) => m.isRead)).toBeLessThan(1);
+    expect(share((m) => m.flagStatus !== 'notFlagged')).toBeGreaterThan(0);
+    expect(share((m) => m.importance === 'high')).toBeGreaterThan(0);
+    expect(share((m) => m.categories.length > 0)).toBeGreaterThan(0);
+    expect(share((m) => m.hasAttachments)).toBeGreaterThan(0.05);
+    expect(share((m) => m.attachments.some((a) => a.isInline))).toBeGreaterThan(0.02);
+    expect(share((m) => /[^\x20-\x7e]/.test(m.subject))).toBeGreaterThan(0.05);
+    expect(share((m) => !m.from.address.endsWith(tenant.domain))).toBeGreaterThan(0.1);
+    expect(messages.some((m) => m.attachments.some((a) => a.size > 4 * 1024 * 1024))).toBe(true);
+    // Sent items are from the mailbox owner.
+    for (const u of withMailbox) {
+      const sent = u.mailbox?.folders.find((f) => f.wellKnownName === 'sentitems');
+      for (const m of sent?.messages ?? []) expect(m.from.address).toBe(u.mail);
+    }
+  });
+
+  it('fills drives, sites and libraries with nested folders and realistic files', () => {
+    const drives = [
+      ...members.map((u) => u.drive),
+      ...tenant.sites.flatMap((s) => s.libraries),
+      ...tenant.groups.map((g) => g.drive),
+    ];
+    const sizes: number[] = [];
+    for (const d of drives) {
+      if (!d) throw new Error('member without a drive');
+      const folders = new Set(d.folders);
+      d.folders.forEach((f, i) => {
+        const parent = f.split('/').slice(0, -1).join('/');
+        if (parent) expect(d.folders.indexOf(parent)).toBeLessThan(i);
+      });
+      const paths = new Set<string>();
+      for (const f of d.files) {
+        const dir = f.path.split('/').slice(0, -1).join('/');
+        if (dir) expect(folders.has(dir)).toBe(true);
+        expect(paths.has(f.path.toLowerCase())).toBe(false);
+        paths.add(f.path.toLowerCase());
+        expect(f.size).toBeGreaterThan(0);
+        expect(f.size).toBeLessThanOrEqual(shape.maxFileBytes);
+        expect(Date.parse(f.createdDateTime)).toBeLessThanOrEqual(Date.parse(f.lastModifiedDateTime));
+        expect(f.mimeType).toMatch(/^[a-z]+\/[\w.+-]+$/);
+        sizes.push(f.size);
+      }
+    }
+    sizes.sort((x, y) => x - y);
+    const median = sizes[Math.floor(sizes.length / 2)] ?? 0;
+    expect(median).toBeLessThan(1024 * 1024);
+    expect(sizes[sizes.length - 1]).toBeGreaterThan(shape.maxFileBytes * 0.5);
+    expect(members[0]?.drive?.files.length).toBe(shape.filesPerDrive);
+    expect(drives.flatMap((d) => d?.files ?? []).some((f) => /[^\x20-\x7e]/.test(f.path))).toBe(true);
+
+    expect(tenant.sites.length).toBe(shape.sites + 1);
+    expect(tenant.sites[0]?.urlPath).toBe('');
+    for (const site of tenant.sites.slice(1)) {
+      expect(site.urlPath).toMatch(/^\/sites\/[A-Za-z0-9-]+$/);
+      expect(site.libraries.length).toBe(shape.librariesPerSite);
+      expect(
+        site.libraries.every(
+          (l) => l.driveType === 'documentLibrary' && l.files.length === shape.filesPerLibrary,
+        ),
+      ).toBe(true);
+      expect(site.siteCollectionId).toMatch(GUID);
+      expect(site.webId).toMatch(GUID);
+    }
+  });
+
+  it('creates Unified groups, some of them Teams, with members, a library and conversations', () => {
+    expect(tenant.groups.length).toBe(shape.groups);
+    const ids = new Set(tenant.users.map((u) => u.id));
+    for (const g of tenant.groups) {
+      expect(g.groupTypes).toContain('Unified');
+      expect(g.mail.endsWith(`@${tenant.domain}`)).toBe(true);
+      expect(g.mailNickname).toMatch(/^[A-Za-z0-9]+$/);
+      expect(g.ownerIds.length).toBeGreaterThan(0);
+      for (const id of [...g.ownerIds, ...g.memberIds]) expect(ids.has(id)).toBe(true);
+      for (const id of g.ownerIds) expect(g.memberIds).toContain(id);
+      expect(g.drive.files.length).toBe(shape.filesPerGroupLibrary);
+      expect(g.threads.length).toBe(shape.threadsPerGroup);
+      for (const t of g.threads) {
+        expect(t.posts.length).toBeGreaterThan(0);
+        for (const p of t.posts) expect(p.bodyHtml).toMatch(/^<html>.*<\/html>$/s);
+      }
+    }
+    const many = generateTenant(options({ shape: { ...defaultShape(), groups: 8 } }));
+    expect(many.groups.some((g) => g.resourceProvisioningOptions.includes('Team'))).toBe(true);
+    expect(many.groups.some((g) => !g.resourceProvisioningOptions.includes('Team'))).toBe(true);
+  });
+});
