@@ -12,12 +12,14 @@ import type { RunStateStore } from './run-state-store';
 import type { SnapshotJob } from './snapshot-job';
 import { MAX_SKIPPED_LISTED, type SnapshotRecord } from './snapshot-record';
 import type { SnapshotStore } from './snapshot-store';
+import type { TenantTotalsStore } from './tenant-totals';
 import type { PreviousSnapshot, SliceReport, WorkloadHandler } from './workload-handler';
 
 export interface SnapshotEngineDependencies {
   tenants: TenantStore;
   resources: ResourceStore;
   snapshots: SnapshotStore;
+  totals: TenantTotalsStore;
   leases: ResourceLeases;
   runs: RunStateStore;
   queue: JobQueue;
@@ -166,6 +168,15 @@ async function runUnderLease(
         lastSnapshotStatus: 'failed',
         consecutiveFailures: failures,
       });
+      await deps.totals.apply(resource.tenantId, {
+        kind: resource.kind,
+        previousStatus: resource.lastSnapshotStatus,
+        status: 'failed',
+        committed: false,
+        previousGoodBytes: resource.lastGoodLogicalBytes ?? 0,
+        logicalBytes: 0,
+        finishedAt: record.finishedAt,
+      });
       log.warn('snapshot failed', { snapshotId: record.snapshotId, code: error.code, reason: error.message });
       await deps.onFinished?.(record, { ...resource, consecutiveFailures: failures });
       return { kind: 'finished', record };
@@ -208,7 +219,17 @@ async function runUnderLease(
     lastSnapshotStatus: status,
     lastGoodSnapshotId: record.snapshotId,
     lastGoodSnapshotAt: record.finishedAt,
+    lastGoodLogicalBytes: record.logicalBytes,
     consecutiveFailures: 0,
+  });
+  await deps.totals.apply(resource.tenantId, {
+    kind: resource.kind,
+    previousStatus: resource.lastSnapshotStatus,
+    status,
+    committed: true,
+    previousGoodBytes: resource.lastGoodLogicalBytes ?? 0,
+    logicalBytes: record.logicalBytes,
+    finishedAt: record.finishedAt,
   });
   await deps.runs.deleteRun(resource.tenantId, resource.resourceId);
   log.info('snapshot committed', {

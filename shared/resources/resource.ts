@@ -35,6 +35,8 @@ export interface Resource {
   lastSnapshotStatus?: SnapshotStatus;
   lastGoodSnapshotId?: string;
   lastGoodSnapshotAt?: string;
+  /** Logical size of the last good snapshot (the resource's share of "data under protection"). */
+  lastGoodLogicalBytes?: number;
   consecutiveFailures: number;
 }
 

@@ -3,6 +3,7 @@ import { createWorkloadHandlers } from '../backup/workloads';
 import { RunStateStore } from '../backup/run-state-store';
 import type { SnapshotEngineDependencies } from '../backup/snapshot-engine';
 import { SnapshotStore } from '../backup/snapshot-store';
+import { TenantTotalsStore } from '../backup/tenant-totals';
 import { appVersion } from '../config/app-version';
 import { loadSettings, type Settings } from '../config/settings';
 import { GraphClientFactory } from '../graph/graph-client';
@@ -37,6 +38,7 @@ export interface Services {
   tenants: TenantStore;
   resources: ResourceStore;
   snapshots: SnapshotStore;
+  totals: TenantTotalsStore;
   queue: StorageJobQueue;
   graph: GraphClientFactory;
   repositoryFor(tenantId: string): Promise<Repository>;
@@ -75,6 +77,7 @@ function createServices(settings: Settings): Services {
   const tenants = new TenantStore(tables);
   const resources = new ResourceStore(tables);
   const snapshots = new SnapshotStore(tables);
+  const totals = new TenantTotalsStore(tables);
   const queue = new StorageJobQueue(storage.queues);
   const leases = new ResourceLeases(storage.blobs);
   const runs = new RunStateStore(storage.blobs);
@@ -88,6 +91,7 @@ function createServices(settings: Settings): Services {
     tenants,
     resources,
     snapshots,
+    totals,
     queue,
     graph,
     repositoryFor,
@@ -95,6 +99,7 @@ function createServices(settings: Settings): Services {
       tenants,
       resources,
       snapshots,
+      totals,
       leases,
       runs,
       queue,
