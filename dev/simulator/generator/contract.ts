@@ -183,6 +183,36 @@ export interface EditFileOptions {
   sites?: number;
 }
 
+/** Added by the generator: options of `Generator.createMessage`. */
+export interface CreateMessageOptions {
+  /** Seed of the new message (for example from the server's change counter). */
+  seed: number;
+  key: string;
+  /** The mailbox owner. */
+  owner: GenAddress;
+  /** The folder it lands in: sent items, drafts and outbox hold the owner's own mail (default inbox). */
+  folder?: WellKnownFolder | null;
+  /** The tenant's other users, who write and receive mail (default: none, outsiders only). */
+  colleagues?: readonly GenAddress[];
+  /** When it arrives. */
+  receivedAt: Date;
+}
+
+/** Added by the generator: options of `Generator.createFile`. */
+export interface CreateFileOptions {
+  /** Seed of the new file. */
+  seed: number;
+  key: string;
+  /** Folder path relative to the drive root ('' for the root). */
+  folder?: string;
+  /** Creation time. */
+  createdAt: Date;
+  /** Upper bound of the size (default 20 MB). */
+  maxFileBytes?: number;
+  /** Language of the file name (default en-US). */
+  locale?: string;
+}
+
 /** Added by the generator: a streaming QuickXorHash. */
 export interface QuickXorHashState {
   update(data: Uint8Array): QuickXorHashState;
@@ -265,6 +295,10 @@ export interface Generator {
   ): { contentSeed: number; size: number; pieces: ContentPiece[] };
   /** Added by the generator (optional): QuickXorHash over data that arrives in blocks. */
   createQuickXorHash?(): QuickXorHashState;
+  /** Added by the generator (optional): one new message like the generated ones (control API "new mail"). */
+  createMessage?(options: CreateMessageOptions): GenMessage;
+  /** Added by the generator (optional): one new file like the generated ones (control API "new file"). */
+  createFile?(options: CreateFileOptions): GenFile;
   /** Metadata of any raw RFC 5322 message (a generated one, or one delivered through the control API). */
   parseMimeMetadata(mime: Buffer): Promise<ParsedMimeMetadata>;
 }

@@ -6,7 +6,7 @@ import { editContent, fileBytes, fileStream } from './content.js';
 import { buildMime } from './mime.js';
 import { parseMimeMetadata } from './parse.js';
 import { createQuickXorHash, quickXorHash } from './quickxorhash.js';
-import { defaultShape, generateTenant } from './tenant.js';
+import { createFile, createMessage, defaultShape, generateTenant } from './tenant.js';
 
 export type * from './contract.js';
 export type { ContentPiece, ContentSpec, EditOptions } from './content.js';
@@ -15,7 +15,7 @@ export { PAGE_SIZE, contentSeedFor, editContent, fileBytes, fileStream, profileO
 export { buildMime } from './mime.js';
 export { parseMimeMetadata } from './parse.js';
 export { createQuickXorHash, quickXorHash } from './quickxorhash.js';
-export { asciiFold, defaultShape, generateTenant } from './tenant.js';
+export { asciiFold, createFile, createMessage, defaultShape, generateTenant } from './tenant.js';
 
 export const generator: Generator = {
   defaultShape,
@@ -27,4 +27,6 @@ export const generator: Generator = {
   parseMimeMetadata,
   editFile: editContent,
   createQuickXorHash,
+  createMessage,
+  createFile,
 };

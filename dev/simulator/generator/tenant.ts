@@ -4,6 +4,8 @@
  * never depends on items before it and a shape change elsewhere leaves it as it was.
  */
 import type {
+  CreateFileOptions,
+  CreateMessageOptions,
   GenAddress,
   GenAttachmentInfo,
   GenDrive,
@@ -261,6 +263,8 @@ interface Context {
   people: Person[];
   mailboxPeople: Person[];
   externals: GenAddress[];
+  /** Addresses of the mailbox users (filled once the users exist). */
+  colleagues: GenAddress[];
   /** Files that several drives hold byte-identical copies of. */
   sharedFiles: { name: string; contentSeed: number; size: number; mimeType: string }[];
 }
@@ -286,6 +290,7 @@ export function generateTenant(options: GenerateOptions): GenTenant {
     people: [],
     mailboxPeople: [],
     externals: [],
+    colleagues: [],
     sharedFiles: [],
   };
 
@@ -323,6 +328,7 @@ export function generateTenant(options: GenerateOptions): GenTenant {
   }
 
   const users = generateUsers(ctx);
+  ctx.colleagues = ctx.mailboxPeople.map((p) => p.address);
   const tenant: GenTenant = {
     tenantId: rng.guid(),
     displayName: companyName,
@@ -519,10 +525,13 @@ function generateMailbox(ctx: Context, person: Person, userIndex: number): GenMa
     [wellKnown.get('drafts') as GenMailFolder, 1],
     ...custom.map((f): [GenMailFolder, number] => [f, 17 / Math.max(1, custom.length)]),
   ];
+  const mail: MailContext = { now: ctx.now, colleagues: ctx.colleagues, externals: ctx.externals };
   for (let m = 0; m < ctx.shape.messagesPerMailbox; m++) {
     const mrng = Rng.derive(ctx.seed, 'message', userIndex, m);
     const folder = mrng.weighted(folderWeights);
-    folder.messages.push(generateMessage(ctx, person, folder, flat(`${prefix}/m${m}`), mrng));
+    folder.messages.push(
+      generateMessage(mail, person.address, folder.wellKnownName, flat(`${prefix}/m${m}`), mrng),
+    );
   }
   for (const f of folders)
     f.messages.sort((a, b) =>
@@ -535,11 +544,19 @@ function generateMailbox(ctx: Context, person: Person, userIndex: number): GenMa
   };
 }
 
-function otherPerson(ctx: Context, rng: Rng, not: Person): GenAddress {
-  if (ctx.mailboxPeople.length <= 1) return rng.pick(ctx.externals);
+/** Who mail is exchanged with: the tenant's mailbox users and a fixed set of outsiders. */
+interface MailContext {
+  now: number;
+  colleagues: readonly GenAddress[];
+  externals: readonly GenAddress[];
+}
+
+function otherPerson(mail: MailContext, rng: Rng, not: GenAddress): GenAddress {
+  const others = mail.colleagues.length - (mail.colleagues.some((c) => c.address === not.address) ? 1 : 0);
+  if (others <= 0) return rng.pick(mail.externals);
   for (;;) {
-    const p = rng.pick(ctx.mailboxPeople);
-    if (p !== not) return p.address;
+    const p = rng.pick(mail.colleagues);
+    if (p.address !== not.address) return p;
   }
 }
 
@@ -554,18 +571,18 @@ function serverMessageId(rng: Rng, host: string): string {
 }
 
 function generateMessage(
-  ctx: Context,
-  owner: Person,
-  folder: GenMailFolder,
+  ctx: MailContext,
+  owner: GenAddress,
+  wk: WellKnownFolder | null,
   key: string,
   rng: Rng,
+  receivedAt?: number,
 ): GenMessage {
   const contentSeed = rng.u32();
   const plan = messagePlan(contentSeed);
-  const wk = folder.wellKnownName;
   const outgoing = wk === 'sentitems' || wk === 'drafts' || wk === 'outbox';
   const external = wk === 'junkemail' || (!outgoing && rng.chance(0.35));
-  const from = outgoing ? owner.address : external ? rng.pick(ctx.externals) : otherPerson(ctx, rng, owner);
+  const from = outgoing ? owner : external ? rng.pick(ctx.externals) : otherPerson(ctx, rng, owner);
   const to: GenAddress[] = [];
   const cc: GenAddress[] = [];
   if (outgoing) {
@@ -577,7 +594,7 @@ function generateMessage(
     for (let i = 0; i < n; i++)
       to.push(rng.chance(0.6) ? otherPerson(ctx, rng, owner) : rng.pick(ctx.externals));
   } else {
-    to.push(owner.address);
+    to.push(owner);
     if (rng.chance(0.25)) to.push(otherPerson(ctx, rng, owner));
   }
   if (rng.chance(0.25)) cc.push(otherPerson(ctx, rng, owner));
@@ -587,7 +604,7 @@ function generateMessage(
 
   // Recent mail is denser than old mail.
   const age = Math.pow(rng.float(), 1.6) * 365 * DAY;
-  const received = ctx.now - age;
+  const received = receivedAt ?? ctx.now - age;
   const sent = received - rng.int(2, 180) * 1000;
 
   const subjects = SUBJECTS[plan.language] ?? SUBJECTS.en ?? ['Hello'];
@@ -884,4 +901,43 @@ function generateGroups(ctx: Context): GenGroup[] {
     });
   }
   return groups;
+}
+
+// ---- single items, for the simulator's control API ("new mail", "new file") -------------------
+
+/** One new message, shaped like the generated ones (the same subjects, bodies, attachments). */
+export function createMessage(options: CreateMessageOptions): GenMessage {
+  const rng = Rng.derive(options.seed, 'new-message');
+  const externals = EXTERNAL_SENDERS.map(([name, address]) => ({ name, address }));
+  const mail: MailContext = {
+    now: options.receivedAt.getTime(),
+    colleagues: options.colleagues ?? [],
+    externals,
+  };
+  return generateMessage(
+    mail,
+    options.owner,
+    options.folder ?? 'inbox',
+    options.key,
+    rng,
+    options.receivedAt.getTime(),
+  );
+}
+
+/** One new file, shaped like the generated ones. */
+export function createFile(options: CreateFileOptions): GenFile {
+  const rng = Rng.derive(options.seed, 'new-file');
+  const ext = rng.weighted(DRIVE_FILE_TYPES);
+  const name = fileName(rng, ext, languageOfLocale(options.locale ?? 'en-US'));
+  const size = sizeFor(rng, ext, options.maxFileBytes ?? 20 * 1024 * 1024);
+  const when = iso(options.createdAt.getTime());
+  return {
+    key: options.key,
+    path: options.folder ? `${options.folder}/${name}` : name,
+    size,
+    mimeType: MIME_TYPES[ext] ?? 'application/octet-stream',
+    contentSeed: contentSeedFor(rng.u32(), name),
+    createdDateTime: when,
+    lastModifiedDateTime: when,
+  };
 }

@@ -224,3 +224,41 @@ describe('generated tenant', () => {
     expect(many.groups.some((g) => !g.resourceProvisioningOptions.includes('Team'))).toBe(true);
   });
 });
+
+describe('single new items for the control API', () => {
+  it('creates a message that builds and parses back, deterministically', async () => {
+    const { createMessage, parseMimeMetadata } = await import('../../../dev/simulator/generator/index');
+    const owner = { name: 'Zoë Müller', address: 'zoe.muller@contoso1.onmicrosoft.com' };
+    const colleagues = [owner, { name: 'Kenji Tanaka', address: 'kenji.tanaka@contoso1.onmicrosoft.com' }];
+    const receivedAt = new Date('2026-11-02T08:30:00Z');
+    for (let seed = 1; seed <= 30; seed++) {
+      const m = createMessage({ seed, key: `new-${seed}`, owner, colleagues, receivedAt });
+      expect(createMessage({ seed, key: `new-${seed}`, owner, colleagues, receivedAt })).toEqual(m);
+      expect(m.receivedDateTime).toBe('2026-11-02T08:30:00Z');
+      expect(m.toRecipients.map((a) => a.address)).toContain(owner.address);
+      const parsed = await parseMimeMetadata(buildMime(m));
+      expect(parsed.subject).toBe(m.subject);
+      expect(parsed.bodyPreview).toBe(m.bodyPreview);
+      expect(parsed.attachments).toEqual(m.attachments);
+    }
+    const sent = createMessage({ seed: 5, key: 's', owner, colleagues, receivedAt, folder: 'sentitems' });
+    expect(sent.from).toEqual(owner);
+  });
+
+  it('creates a file in a folder', async () => {
+    const { createFile } = await import('../../../dev/simulator/generator/index');
+    const f = createFile({
+      seed: 9,
+      key: 'nf',
+      folder: 'Documents/Reports',
+      createdAt: NOW,
+      maxFileBytes: 1 << 20,
+    });
+    expect(f.path.startsWith('Documents/Reports/')).toBe(true);
+    expect(f.size).toBeLessThanOrEqual(1 << 20);
+    expect(fileBytes(f).length).toBe(f.size);
+    expect(
+      createFile({ seed: 9, key: 'nf', folder: 'Documents/Reports', createdAt: NOW, maxFileBytes: 1 << 20 }),
+    ).toEqual(f);
+  });
+});
