@@ -10,6 +10,11 @@ import { startAzurite, stopChild, type RunningAzurite } from './azurite';
  * `npm start`: the whole local stack on loopback — Azurite (data under .data/azurite, ports
  * 10000-10002 as local.settings.json expects), the Microsoft 365 simulator when it exists, and the
  * local Functions host on 7071. Waits until each answers, prints the URLs; Ctrl-C stops them all.
+ *
+ * Options (after `npm start --`): `--port <n>` for the host, `--simulator-port <n>`,
+ * `--free-ports` (every service on a free port, the host pointed at that Azurite: a second stack
+ * next to a running one, or a test), `--settings <file>` and `--data-dir <dir>` (default
+ * local.settings.json and .data in the repository).
  */
 
 // dist/dev/start.js → the repository root.
@@ -36,28 +41,40 @@ class StartError extends Error {}
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
-      port: { type: 'string', default: '7071' },
+      port: { type: 'string' },
       'simulator-port': { type: 'string' },
+      'free-ports': { type: 'boolean', default: false },
+      settings: { type: 'string' },
+      'data-dir': { type: 'string' },
     },
   });
-  const hostPort = Number(values.port);
-  const simulatorPort = values['simulator-port'] ? Number(values['simulator-port']) : undefined;
+  const freePorts = values['free-ports'];
+  const hostPort = values.port !== undefined ? Number(values.port) : freePorts ? 0 : 7071;
+  const simulatorPort = values['simulator-port']
+    ? Number(values['simulator-port'])
+    : freePorts
+      ? 0
+      : undefined;
+  const azuritePorts = freePorts ? { blob: 0, queue: 0, table: 0 } : AZURITE_PORTS;
+  const dataDir = path.resolve(values['data-dir'] ?? path.join(root, '.data'));
 
-  const settingsFile = path.join(root, 'local.settings.json');
+  const settingsFile = path.resolve(values.settings ?? path.join(root, 'local.settings.json'));
   if (!existsSync(settingsFile)) {
     copyFileSync(path.join(root, 'local.settings.sample.json'), settingsFile);
-    console.log(`Created local.settings.json from local.settings.sample.json`);
+    console.log(
+      `Created ${path.relative(root, settingsFile) || settingsFile} from local.settings.sample.json`,
+    );
   }
 
   // Check every fixed port first, so a busy one is named before anything starts.
   const ports: [number, string][] = [
-    [AZURITE_PORTS.blob, 'Azurite Blob'],
-    [AZURITE_PORTS.queue, 'Azurite Queue'],
-    [AZURITE_PORTS.table, 'Azurite Table'],
+    [azuritePorts.blob, 'Azurite Blob'],
+    [azuritePorts.queue, 'Azurite Queue'],
+    [azuritePorts.table, 'Azurite Table'],
     [hostPort, 'Functions host'],
   ];
-  if (simulatorPort) ports.push([simulatorPort, 'Microsoft 365 simulator']);
-  for (const [port, what] of ports) {
+  if (simulatorPort !== undefined) ports.push([simulatorPort, 'Microsoft 365 simulator']);
+  for (const [port, what] of ports.filter(([port]) => port !== 0)) {
     if (!(await portIsFree(port))) {
       throw new StartError(
         `Port ${port} (${what}) is already in use on 127.0.0.1. Stop whatever uses it (another \`npm start\`?) and try again.`,
@@ -86,17 +103,20 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => void stopAll(0));
 
   try {
-    console.log('Starting Azurite (data in .data/azurite)…');
+    const azuriteData = path.join(dataDir, 'azurite');
+    console.log(`Starting Azurite (data in ${path.relative(root, azuriteData) || azuriteData})…`);
     const azurite: RunningAzurite = await startAzurite({
-      location: path.join(root, '.data', 'azurite'),
-      blobPort: AZURITE_PORTS.blob,
-      queuePort: AZURITE_PORTS.queue,
-      tablePort: AZURITE_PORTS.table,
+      location: azuriteData,
+      blobPort: azuritePorts.blob,
+      queuePort: azuritePorts.queue,
+      tablePort: azuritePorts.table,
     });
     cleanups.push(() => azurite.stop());
 
     const hostEnv: Record<string, string | undefined> = { ...process.env };
-    const simulator = await startSimulatorIfAvailable(simulatorPort);
+    // On free ports the settings file's connection string (10000-10002) is wrong: point the host at this Azurite.
+    if (freePorts) hostEnv.AzureWebJobsStorage = azurite.connectionString;
+    const simulator = await startSimulatorIfAvailable(simulatorPort, path.join(dataDir, 'simulator'));
     if (simulator) {
       cleanups.push(() => simulator.stop());
       hostEnv.NODE_EXTRA_CA_CERTS = simulator.caCertPath;
@@ -105,7 +125,7 @@ async function main(): Promise<void> {
     }
 
     console.log('Starting the Functions host…');
-    const host = await startHostChild(hostPort, hostEnv);
+    const host = await startHostChild(hostPort, settingsFile, hostEnv);
     cleanups.push(() => stopChild(host.child, 15_000));
     host.child.once('exit', (code) => {
       if (!stopping) {
@@ -145,7 +165,10 @@ function portIsFree(port: number): Promise<boolean> {
 }
 
 /** The simulator is built by its own issue: start it when `dev/simulator/index` exports startSimulator. */
-async function startSimulatorIfAvailable(port: number | undefined): Promise<RunningSimulator | undefined> {
+async function startSimulatorIfAvailable(
+  port: number | undefined,
+  dataDir: string,
+): Promise<RunningSimulator | undefined> {
   const entry = path.join(__dirname, 'simulator', 'index.js');
   if (!existsSync(entry)) {
     console.log(
@@ -170,16 +193,18 @@ async function startSimulatorIfAvailable(port: number | undefined): Promise<Runn
     );
     return undefined;
   }
-  console.log('Starting the Microsoft 365 simulator (data in .data/simulator)…');
-  return module.startSimulator({ ...(port ? { port } : {}), dataDir: path.join(root, '.data', 'simulator') });
+  console.log('Starting the Microsoft 365 simulator…');
+  return module.startSimulator({ ...(port !== undefined ? { port } : {}), dataDir });
 }
 
 async function startHostChild(
   port: number,
+  settingsFile: string,
   env: Record<string, string | undefined>,
 ): Promise<{ child: ChildProcess; url: string }> {
   const cli = path.join(root, 'dist', 'dev', 'host', 'cli.js');
-  const child = spawn(process.execPath, [cli, '--script-root', root, '--port', String(port)], {
+  const args = [cli, '--script-root', root, '--port', String(port), '--settings', settingsFile];
+  const child = spawn(process.execPath, args, {
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
     // Its own process group: Ctrl-C reaches only this script, which then stops the host once
