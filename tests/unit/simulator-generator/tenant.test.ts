@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import {
   buildMime,
+  createFile,
+  createMessage,
+  parseMimeMetadata,
   defaultShape,
   fileBytes,
   generateTenant,
@@ -227,7 +230,6 @@ describe('generated tenant', () => {
 
 describe('single new items for the control API', () => {
   it('creates a message that builds and parses back, deterministically', async () => {
-    const { createMessage, parseMimeMetadata } = await import('../../../dev/simulator/generator/index');
     const owner = { name: 'Zoë Müller', address: 'zoe.muller@contoso1.onmicrosoft.com' };
     const colleagues = [owner, { name: 'Kenji Tanaka', address: 'kenji.tanaka@contoso1.onmicrosoft.com' }];
     const receivedAt = new Date('2026-11-02T08:30:00Z');
@@ -246,7 +248,6 @@ describe('single new items for the control API', () => {
   });
 
   it('creates a file in a folder', async () => {
-    const { createFile } = await import('../../../dev/simulator/generator/index');
     const f = createFile({
       seed: 9,
       key: 'nf',
