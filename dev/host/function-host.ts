@@ -414,7 +414,7 @@ export class FunctionHost {
   ): Promise<void> {
     const limit = this.options.maxRequestBodyBytes ?? DEFAULT_MAX_REQUEST_BODY_BYTES;
     if (Number(req.headers['content-length']) > limit) {
-      res.writeHead(413, { connection: 'close', 'content-length': '0' }).end();
+      res.writeHead(413, { 'content-length': '0' }).end();
       req.resume();
       return;
     }
@@ -428,6 +428,7 @@ export class FunctionHost {
     for (const [name, value] of Object.entries(params)) triggerMetadata[name] = { string: value };
 
     let proxyReq: http.ClientRequest | undefined;
+    let tooLarge = false;
     const proxied = new Promise<void>((resolve, reject) => {
       proxyReq = http.request(new URL(url.pathname + url.search, proxyUri), {
         method,
@@ -450,9 +451,12 @@ export class FunctionHost {
       let size = 0;
       req.on('data', (chunk: Buffer) => {
         size += chunk.length;
-        if (size > limit) {
+        if (size > limit && !tooLarge) {
+          tooLarge = true;
+          if (proxyReq) req.unpipe(proxyReq);
           proxyReq?.destroy(new Error('request body too large'));
-          if (!res.headersSent) res.writeHead(413, { connection: 'close', 'content-length': '0' }).end();
+          if (!res.headersSent) res.writeHead(413, { 'content-length': '0' }).end();
+          req.resume(); // drain the rest so the client sees the answer instead of a reset
         }
       });
       req.pipe(proxyReq);
@@ -464,7 +468,7 @@ export class FunctionHost {
     } catch {
       proxyReq?.destroy();
       if (!res.headersSent) res.writeHead(500, { 'content-length': '0' }).end();
-      else res.destroy();
+      else if (!tooLarge) res.destroy();
     }
   }
 
@@ -472,7 +476,8 @@ export class FunctionHost {
   private readBody(req: http.IncomingMessage, res: http.ServerResponse): Promise<Buffer | undefined> {
     const limit = this.options.maxRequestBodyBytes ?? DEFAULT_MAX_REQUEST_BODY_BYTES;
     const tooLarge = () => {
-      res.writeHead(413, { connection: 'close', 'content-type': 'text/plain; charset=utf-8' });
+      // No `connection: close`: closing while the client still sends makes it see EPIPE, not 413.
+      res.writeHead(413, { 'content-type': 'text/plain; charset=utf-8' });
       res.end(`Request body too large (limit ${limit} bytes)\n`);
       req.resume();
     };

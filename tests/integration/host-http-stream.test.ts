@@ -7,7 +7,11 @@ const fixture = path.join(repoRoot, 'tests', 'fixtures', 'host-app-stream');
 describe('local Functions host: an app with HTTP streaming enabled (app.setup({ enableHttpStream: true }))', () => {
   let host: RunningHost;
   beforeAll(async () => {
-    host = await startHost({ scriptRoot: fixture, env: { FUNCTIONS_WORKER_RUNTIME: 'node' } });
+    host = await startHost({
+      scriptRoot: fixture,
+      env: { FUNCTIONS_WORKER_RUNTIME: 'node' },
+      args: ['--max-request-body', String(4 * 1024 * 1024)],
+    });
   });
   afterAll(async () => {
     await host?.stop();
@@ -48,6 +52,31 @@ describe('local Functions host: an app with HTTP streaming enabled (app.setup({ 
       total: body.length,
       contentType: 'application/octet-stream',
     });
+  });
+
+  it('answers 413 to a body over the limit, whether its length is declared or it is sent in chunks', async () => {
+    const declared = await fetch(`${host.url}/api/count/declared`, {
+      method: 'POST',
+      body: Buffer.alloc(4 * 1024 * 1024 + 1),
+    });
+    expect(declared.status).toBe(413);
+
+    const chunk = new Uint8Array(1024 * 1024);
+    let sent = 0;
+    const chunked = await fetch(`${host.url}/api/count/chunked`, {
+      method: 'POST',
+      body: new ReadableStream({
+        pull(controller) {
+          if (sent++ < 6) controller.enqueue(chunk);
+          else controller.close();
+        },
+      }),
+      duplex: 'half',
+    } as RequestInit).catch((error: unknown) => error);
+    // Either the 413 arrives, or the host closed the connection while the client was still sending.
+    if (chunked instanceof Response) expect(chunked.status).toBe(413);
+    else expect(chunked).toBeInstanceOf(Error);
+    expect((await fetch(`${host.url}/api/count/small`, { method: 'POST', body: 'ok' })).status).toBe(200);
   });
 
   it('answers 500 when a streaming handler throws, and keeps serving', async () => {
