@@ -4,6 +4,8 @@ export default defineConfig({
   test: {
     include: ['tests/**/*.test.ts'],
     globals: false,
+    // Makes the simulator's CA and trusts it process-wide (NODE_EXTRA_CA_CERTS) for every worker.
+    globalSetup: ['tests/global-setup.ts'],
     // Integration and e2e suites start real processes (Azurite, simulator, host): forks, and at
     // most two files at a time on this 2-core machine.
     pool: 'forks',

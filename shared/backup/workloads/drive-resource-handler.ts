@@ -41,6 +41,8 @@ interface DriveState {
 interface DriveCheckpoint {
   v: 1;
   deltaLinks: Record<string, string>;
+  /** Each drive's root item id: incremental feeds name it as a parent without listing it. */
+  rootItemIds?: Record<string, string>;
 }
 
 /**
@@ -63,19 +65,26 @@ export class DriveResourceHandler implements WorkloadHandler {
     let state = slice.state as DriveState | undefined;
     if (!state) {
       const mounts = await this.mountsOf(slice.graph, slice.resource.graphId);
+      const drives: DriveProgress[] = [];
+      for (const m of mounts) {
+        const known = checkpoint?.deltaLinks?.[m.driveId];
+        const progress: DriveProgress = {
+          driveId: m.driveId,
+          mountId: m.folder?.id ?? null,
+          next: known ?? initialDriveDelta(m.driveId),
+          full: !known,
+          done: false,
+        };
+        const rootItemId =
+          checkpoint?.rootItemIds?.[m.driveId] ??
+          (known ? await driveRootId(slice.graph, m.driveId) : undefined);
+        if (rootItemId) progress.rootItemId = rootItemId;
+        drives.push(progress);
+      }
       state = {
         v: 1,
         mounts: mounts.flatMap((m) => (m.folder ? [m.folder] : [])),
-        drives: mounts.map((m) => {
-          const known = checkpoint?.deltaLinks?.[m.driveId];
-          return {
-            driveId: m.driveId,
-            mountId: m.folder?.id ?? null,
-            next: known ?? initialDriveDelta(m.driveId),
-            full: !known,
-            done: false,
-          };
-        }),
+        drives,
         folders: [],
         removedFolders: [],
         upserts: [],
@@ -118,8 +127,12 @@ export class DriveResourceHandler implements WorkloadHandler {
     slice.report.changed(built.changed);
     slice.report.removed(built.removed);
     const deltaLinks: Record<string, string> = {};
-    for (const drive of state.drives) if (drive.deltaLink) deltaLinks[drive.driveId] = drive.deltaLink;
-    const next: DriveCheckpoint = { v: 1, deltaLinks };
+    const rootItemIds: Record<string, string> = {};
+    for (const drive of state.drives) {
+      if (drive.deltaLink) deltaLinks[drive.driveId] = drive.deltaLink;
+      if (drive.rootItemId) rootItemIds[drive.driveId] = drive.rootItemId;
+    }
+    const next: DriveCheckpoint = { v: 1, deltaLinks, rootItemIds };
     return {
       kind: 'done',
       manifestRoot: built.root,
@@ -156,6 +169,13 @@ export class DriveResourceHandler implements WorkloadHandler {
     }
     return [...folders.values()];
   }
+}
+
+async function driveRootId(graph: TenantGraph, driveId: string): Promise<string> {
+  const root = await graph.get<{ id: string }>(`/drives/${encodeURIComponent(driveId)}/root?$select=id`, {
+    what: 'find the drive root',
+  });
+  return root.id;
 }
 
 /** A user's OneDrive: one drive, its root is the manifest root. */
