@@ -6,7 +6,7 @@
 import type { GenMessage } from './contract.js';
 import { canEncode, type MailCharset } from './charsets.js';
 import { Rng } from './prng.js';
-import { CLOSINGS, COMMON_WORDS, GREETINGS, SENTENCES } from './vocabulary.js';
+import { ACTIONS, ACTORS, CLOSINGS, GREETINGS, OBJECTS, SENTENCES, WHEN } from './vocabulary.js';
 
 export type Language = 'en' | 'de' | 'fr' | 'es' | 'pl' | 'ja';
 
@@ -87,6 +87,28 @@ function signature(message: GenMessage, rng: Rng): string {
   return lines.join('\r\n');
 }
 
+/** "Wednesday, July 8, 2026 6:44 PM", as Outlook writes above a quoted message (no ICU, so stable). */
+function outlookDate(d: Date): string {
+  const days = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'];
+  const months = [
+    'January',
+    'February',
+    'March',
+    'April',
+    'May',
+    'June',
+    'July',
+    'August',
+    'September',
+    'October',
+    'November',
+    'December',
+  ];
+  const h = d.getUTCHours();
+  const minutes = String(d.getUTCMinutes()).padStart(2, '0');
+  return `${days[d.getUTCDay()] ?? ''}, ${months[d.getUTCMonth()] ?? ''} ${d.getUTCDate()}, ${d.getUTCFullYear()} ${h % 12 === 0 ? 12 : h % 12}:${minutes} ${h < 12 ? 'AM' : 'PM'}`;
+}
+
 function firstName(name: string): string {
   return name.split(/[\s,]+/)[0] ?? name;
 }
@@ -123,12 +145,8 @@ export function bodyParagraphs(message: GenMessage, limitChars = Infinity): stri
     const n = rng.int(1, 4);
     const parts: string[] = [];
     for (let s = 0; s < n; s++) {
-      if (lang === 'en' && rng.chance(0.3)) {
-        const len = rng.int(6, 16);
-        const ws: string[] = [];
-        for (let k = 0; k < len; k++) ws.push(rng.pick(COMMON_WORDS));
-        const text = ws.join(' ');
-        parts.push(text.charAt(0).toUpperCase() + text.slice(1) + '.');
+      if (lang === 'en' && rng.chance(0.5)) {
+        parts.push(`${rng.pick(ACTORS)} ${rng.pick(ACTIONS)} ${rng.pick(OBJECTS)} ${rng.pick(WHEN)}.`);
       } else {
         parts.push(rng.pick(sentences));
       }
@@ -140,7 +158,9 @@ export function bodyParagraphs(message: GenMessage, limitChars = Infinity): stri
   if (rng.chance(0.45) && add(rng.pick(DISCLAIMERS[lang] ?? DISCLAIMERS.en ?? []))) return out;
   if (/^(re|aw|fw|fwd|wg|tr|sv|odp):/i.test(message.subject)) {
     // A quoted earlier message, as Outlook writes it below a reply.
-    const quoted = `From: ${to?.name ?? ''} <${to?.address ?? ''}>\r\nSent: ${new Date(Date.parse(message.sentDateTime) - 86_400_000 * rng.int(1, 5)).toUTCString()}\r\nSubject: ${message.subject.replace(/^\w+:\s*/, '')}`;
+    const earlier = new Date(Date.parse(message.sentDateTime) - 60_000 * rng.int(30, 5 * 24 * 60));
+    const sent = outlookDate(earlier);
+    const quoted = `From: ${to?.name ?? ''} <${to?.address ?? ''}>\r\nSent: ${sent}\r\nTo: ${message.from.name} <${message.from.address}>\r\nSubject: ${message.subject.replace(/^\w+:\s*/, '')}`;
     if (add('________________________________')) return out;
     if (add(quoted)) return out;
     for (let k = 0; k < rng.int(1, 3); k++) if (add(rng.pick(sentences))) return out;
@@ -171,6 +191,67 @@ function escapeHtml(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 }
 
+/** The head Outlook (classic and new) writes into every HTML mail: about 2.5 KB of CSS. */
+const OUTLOOK_STYLE = [
+  '<style><!--',
+  '/* Font Definitions */',
+  '@font-face',
+  '\t{font-family:"Cambria Math";',
+  '\tpanose-1:2 4 5 3 5 4 6 3 2 4;}',
+  '@font-face',
+  '\t{font-family:Calibri;',
+  '\tpanose-1:2 15 5 2 2 2 4 3 2 4;}',
+  '@font-face',
+  '\t{font-family:Aptos;}',
+  '@font-face',
+  '\t{font-family:"Segoe UI";',
+  '\tpanose-1:2 11 5 2 4 2 4 2 2 3;}',
+  '/* Style Definitions */',
+  'p.MsoNormal, li.MsoNormal, div.MsoNormal',
+  '\t{margin:0cm;',
+  '\tfont-size:12.0pt;',
+  '\tfont-family:"Aptos",sans-serif;',
+  '\tmso-ligatures:standardcontextual;',
+  '\tmso-fareast-language:EN-US;}',
+  'a:link, span.MsoHyperlink',
+  '\t{mso-style-priority:99;',
+  '\tcolor:#467886;',
+  '\ttext-decoration:underline;}',
+  'a:visited, span.MsoHyperlinkFollowed',
+  '\t{mso-style-priority:99;',
+  '\tcolor:#96607D;',
+  '\ttext-decoration:underline;}',
+  'p.MsoListParagraph, li.MsoListParagraph, div.MsoListParagraph',
+  '\t{mso-style-priority:34;',
+  '\tmargin-top:0cm;',
+  '\tmargin-right:0cm;',
+  '\tmargin-bottom:0cm;',
+  '\tmargin-left:36.0pt;',
+  '\tfont-size:12.0pt;',
+  '\tfont-family:"Aptos",sans-serif;}',
+  'span.EmailStyle18',
+  '\t{mso-style-type:personal-compose;',
+  '\tfont-family:"Aptos",sans-serif;',
+  '\tcolor:windowtext;}',
+  '.MsoChpDefault',
+  '\t{mso-style-type:export-only;',
+  '\tfont-size:10.0pt;',
+  '\tmso-ligatures:none;}',
+  '@page WordSection1',
+  '\t{size:612.0pt 792.0pt;',
+  '\tmargin:72.0pt 72.0pt 72.0pt 72.0pt;}',
+  'div.WordSection1',
+  '\t{page:WordSection1;}',
+  '--></style><!--[if gte mso 9]><xml>',
+  '<o:shapedefaults v:ext="edit" spidmax="1026" />',
+  '</xml><![endif]--><!--[if gte mso 9]><xml>',
+  '<o:shapelayout v:ext="edit">',
+  '<o:idmap v:ext="edit" data="1" />',
+  '</o:shapelayout></xml><![endif]-->',
+  '</head>',
+  '',
+].join('\r\n');
+
 /** An Outlook-shaped HTML body for the same paragraphs, with inline images in the signature. */
 export function bodyHtml(message: GenMessage, charset: MailCharset): string {
   const paragraphs = bodyParagraphs(message);
@@ -193,11 +274,7 @@ export function bodyHtml(message: GenMessage, charset: MailCharset): string {
     `<html xmlns:v="urn:schemas-microsoft-com:vml" xmlns:o="urn:schemas-microsoft-com:office:office" xmlns:w="urn:schemas-microsoft-com:office:word" xmlns:m="http://schemas.microsoft.com/office/2004/12/omml" xmlns="http://www.w3.org/TR/REC-html40">\r\n` +
     `<head>\r\n<meta http-equiv="Content-Type" content="text/html; charset=${metaCharset}">\r\n` +
     `<meta name="Generator" content="Microsoft Word 15 (filtered medium)">\r\n` +
-    `<style><!--\r\n/* Font Definitions */\r\n@font-face\r\n\t{font-family:"Cambria Math";\r\n\tpanose-1:2 4 5 3 5 4 6 3 2 4;}\r\n` +
-    `@font-face\r\n\t{font-family:Aptos;}\r\n/* Style Definitions */\r\np.MsoNormal, li.MsoNormal, div.MsoNormal\r\n\t{margin:0cm;\r\n\tfont-size:11.0pt;\r\n\tfont-family:"Aptos",sans-serif;}\r\n` +
-    `a:link, span.MsoHyperlink\r\n\t{mso-style-priority:99;\r\n\tcolor:#467886;\r\n\ttext-decoration:underline;}\r\n` +
-    `.MsoChpDefault\r\n\t{mso-style-type:export-only;\r\n\tfont-size:10.0pt;}\r\n@page WordSection1\r\n\t{size:612.0pt 792.0pt;\r\n\tmargin:72.0pt 72.0pt 72.0pt 72.0pt;}\r\n` +
-    `div.WordSection1\r\n\t{page:WordSection1;}\r\n--></style>\r\n</head>\r\n` +
+    OUTLOOK_STYLE +
     `<body lang="${lang.toUpperCase()}" link="#467886" vlink="#96607D" style="word-wrap:break-word">\r\n<div class="WordSection1">\r\n` +
     body +
     (images ? '\r\n' + images : '') +

@@ -287,7 +287,10 @@ export function buildMime(message: GenMessage): Buffer {
   const locale = { en: 'en-US', de: 'de-DE', fr: 'fr-FR', es: 'es-ES', pl: 'pl-PL', ja: 'ja-JP' }[
     plan.language
   ];
-  headers.push(`Accept-Language: ${locale}, en-US`, `Content-Language: ${locale}`);
+  headers.push(
+    `Accept-Language: ${locale === 'en-US' ? locale : `${locale}, en-US`}`,
+    `Content-Language: ${locale}`,
+  );
   headers.push(`X-MS-Has-Attach: ${message.hasAttachments ? 'yes' : ''}`.trimEnd());
   headers.push('X-MS-TNEF-Correlator:');
   headers.push(...body.headers);

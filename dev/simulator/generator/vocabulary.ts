@@ -478,3 +478,57 @@ export const THREAD_TOPICS: readonly string[] = [
   'Lunch & learn ideas',
   'Réunion mensuelle',
 ];
+
+/** Parts of generated English sentences: actor, action, object, time ("Finance will send the invoice by Friday."). */
+export const ACTORS: readonly string[] = [
+  'I',
+  'We',
+  'The team',
+  'Our supplier',
+  'The customer',
+  'Finance',
+  'Legal',
+  'Marketing',
+  'The project board',
+  'IT',
+];
+export const ACTIONS: readonly string[] = [
+  'will send',
+  'has reviewed',
+  'needs to approve',
+  'is updating',
+  'shared',
+  'will present',
+  'asked about',
+  'still has questions about',
+  'signed off on',
+  'is waiting for',
+];
+export const OBJECTS: readonly string[] = [
+  'the updated forecast',
+  'the draft contract',
+  'the Q3 figures',
+  'the project plan',
+  'the invoice',
+  'the slides for the board',
+  'the onboarding checklist',
+  'the migration schedule',
+  'the budget request',
+  'the delivery dates',
+  'the revised proposal',
+  'the meeting notes',
+  'the travel request',
+  'the renewal terms',
+];
+export const WHEN: readonly string[] = [
+  'by Friday',
+  'next week',
+  'before the call',
+  'tomorrow morning',
+  'by the end of the month',
+  'after the review',
+  'this afternoon',
+  'as soon as possible',
+  'before the workshop',
+  'on Monday',
+];
