@@ -178,11 +178,11 @@ export async function createSimulator(
               : 'invalidRequest');
     const headers: Record<string, string> =
       rule.retryAfter !== undefined ? { 'retry-after': String(rule.retryAfter) } : {};
-    return renderGraphError(
-      new GraphError(status, code, rule.message ?? 'Injected fault.', headers),
-      req,
-      state.now(),
-    );
+    // An injected 429 looks like a real one (innerError carries code, status and message).
+    const inner: Record<string, string> =
+      status === 429 ? { code: '429', message: 'Please retry after', status: '429' } : {};
+    const message = rule.message ?? (status === 429 ? 'Please retry again later.' : 'Injected fault.');
+    return renderGraphError(new GraphError(status, code, message, headers, inner), req, state.now());
   };
 
   const dispatch = async (req: SimRequest): Promise<SimResponse> => {

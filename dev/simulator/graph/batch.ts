@@ -18,6 +18,20 @@ interface BatchItem {
   dependsOn?: string[];
 }
 
+const canonical: Record<string, string> = {
+  'content-type': 'Content-Type',
+  'odata-version': 'OData-Version',
+  'cache-control': 'Cache-Control',
+  location: 'Location',
+  'retry-after': 'Retry-After',
+  'preference-applied': 'Preference-Applied',
+};
+
+/** Item headers as Graph writes them in batch responses (`Content-Type`, `OData-Version`, …). */
+function canonicalHeaders(headers: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(headers).map(([k, v]) => [canonical[k] ?? k, v]));
+}
+
 async function bodyOf(response: SimResponse): Promise<{ body: unknown; binary: boolean }> {
   let buffer: Buffer;
   if (response.body === undefined) return { body: undefined, binary: false };
@@ -139,7 +153,7 @@ export async function runBatch(
       const entry: Record<string, unknown> = {
         id: item.id,
         status: response.status,
-        headers: response.headers,
+        headers: canonicalHeaders(response.headers),
       };
       if (rendered !== undefined && rendered !== '') entry['body'] = rendered;
       responses.push(entry);

@@ -46,7 +46,7 @@ export function groupEntity(group: GroupRec, domain: string): Record<string, unk
     onPremisesSamAccountName: null,
     onPremisesSecurityIdentifier: null,
     onPremisesSyncEnabled: null,
-    preferredDataLocation: null,
+    preferredDataLocation: 'EUR',
     preferredLanguage: null,
     proxyAddresses: [`SMTP:${group.mail}`, `smtp:${group.mailNickname}@${domain}`],
     renewedDateTime: group.createdDateTime,

@@ -196,7 +196,8 @@ export async function messageFromJson(
     if (json.isRead === undefined) isRead = (n & MSGFLAG_READ) !== 0;
   }
   const received = isoOf(props[extendedProperty.deliveryTime]) ?? now;
-  const sent = isoOf(props[extendedProperty.submitTime]) ?? (isDraft ? null : received);
+  // Graph reports a draft's sentDateTime as its creation time.
+  const sent = isoOf(props[extendedProperty.submitTime]) ?? received;
   const from = address(json.from) ?? address(json.sender) ?? defaults.from;
   const mime = await compose(json, from, sent);
   const sha256 = sim.state.blobs.put(mime);

@@ -43,6 +43,7 @@ export class GraphPipeline {
       if (!(error instanceof GraphError)) throw error;
       response = renderGraphError(error, req, this.sim.state.now());
     }
+    response.headers['cache-control'] ??= 'no-cache';
     response.headers['odata-version'] ??= '4.0';
     return response;
   }

@@ -63,12 +63,27 @@ export function userEntity(user: UserRec): Record<string, unknown> {
 
 const knownUserProperties = new Set(Object.keys(userEntity({} as UserRec)).map((k) => k.toLowerCase()));
 
+/** Properties stored outside the directory's main store: not returned in lists or tracked by delta. */
+const notInMainStore = new Set([
+  'mailboxsettings',
+  'skills',
+  'aboutme',
+  'birthday',
+  'hiredate',
+  'interests',
+  'mysite',
+  'pastprojects',
+  'preferredname',
+  'responsibilities',
+  'schools',
+]);
+
 function renderUser(user: UserRec, select: string[] | undefined): Record<string, unknown> {
   const entity = userEntity(user);
   if (!select) return applySelect(entity, defaultUserProperties);
   for (const property of select) {
     if (!knownUserProperties.has(property.toLowerCase()) && property !== '*') {
-      if (property.toLowerCase() === 'mailboxsettings') {
+      if (notInMainStore.has(property.toLowerCase())) {
         throw new GraphError(501, 'NotImplemented', 'This operation target is not yet supported.');
       }
       throw new GraphError(

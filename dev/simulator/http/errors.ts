@@ -25,8 +25,8 @@ export function graphDate(now: Date): string {
 
 export function renderGraphError(error: GraphError, req: SimRequest, now: Date): SimResponse {
   const innerError: Record<string, string> = { date: graphDate(now), 'request-id': req.requestId };
-  const clientRequestId = req.headers['client-request-id'];
-  if (clientRequestId) innerError['client-request-id'] = clientRequestId;
+  // Graph echoes the caller's client-request-id, or repeats its own request id.
+  innerError['client-request-id'] = req.headers['client-request-id'] ?? req.requestId;
   return json(
     error.status,
     { error: { code: error.code, message: error.message, innerError: { ...innerError, ...error.inner } } },

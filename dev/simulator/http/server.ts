@@ -53,8 +53,7 @@ async function writeResponse(req: SimRequest, res: ServerResponse, response: Sim
     return;
   }
   const headers: Record<string, string> = { ...response.headers, 'request-id': req.requestId };
-  const clientRequestId = req.headers['client-request-id'];
-  if (clientRequestId) headers['client-request-id'] = clientRequestId;
+  headers['client-request-id'] = req.headers['client-request-id'] ?? req.requestId;
   headers['x-ms-ags-diagnostic'] ??=
     '{"ServerInfo":{"DataCenter":"Simulator","Slice":"E","Ring":"1","ScaleUnit":"000","RoleInstance":"sim"}}';
   const body = response.body;

@@ -22,6 +22,11 @@ export interface NewDrive {
 
 export function createDrive(state: SimState, tenant: TenantState, spec: NewDrive): DriveRec {
   const rootId = driveItemId(spec.id, 'root');
+  // A OneDrive's root is created by its owner; a library's by the system.
+  const owner: IdentityRef =
+    spec.owner.kind === 'user'
+      ? { id: spec.owner.id, displayName: spec.owner.displayName, email: spec.owner.email }
+      : systemAccount;
   const drive: DriveRec = {
     id: spec.id,
     tenantId: tenant.id,
@@ -45,8 +50,8 @@ export function createDrive(state: SimState, tenant: TenantState, spec: NewDrive
     isFolder: true,
     createdDateTime: spec.createdDateTime,
     lastModifiedDateTime: spec.createdDateTime,
-    createdBy: systemAccount,
-    lastModifiedBy: systemAccount,
+    createdBy: owner,
+    lastModifiedBy: owner,
     tagGuid: etagGuid(spec.id, 'root'),
     eTagN: 1,
     cTagN: 0,
