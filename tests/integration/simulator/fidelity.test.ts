@@ -55,7 +55,7 @@ async function uploadSession(c: Ctx, name: string, behavior = 'rename'): Promise
   const r = await c.t.graph('POST', `/drives/${c.driveId}/root:/${name}:/createUploadSession`, {
     body: { item: { '@microsoft.graph.conflictBehavior': behavior, name } },
   });
-  return ok(r).uploadUrl as string;
+  return (ok(r) as { uploadUrl: string }).uploadUrl;
 }
 
 const putFragment = (url: string, bytes: Buffer, start: number, total: number) =>
