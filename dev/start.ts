@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { copyFileSync, existsSync } from 'node:fs';
+import { copyFileSync, existsSync, readFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
@@ -8,7 +8,8 @@ import { startAzurite, stopChild, type RunningAzurite } from './azurite';
 
 /**
  * `npm start`: the whole local stack on loopback — Azurite (data under .data/azurite, ports
- * 10000-10002 as local.settings.json expects), the Microsoft 365 simulator when it exists, and the
+ * 10000-10002 as local.settings.json expects), the Microsoft 365 simulator (on the port GRAPH_BASE_URL
+ * names; skipped while dev/simulator does not exist), and the
  * local Functions host on 7071. Waits until each answers, prints the URLs; Ctrl-C stops them all.
  *
  * Options (after `npm start --`): `--port <n>` for the host, `--simulator-port <n>`,
@@ -21,20 +22,27 @@ import { startAzurite, stopChild, type RunningAzurite } from './azurite';
 const root = path.resolve(__dirname, '..', '..');
 const AZURITE_PORTS = { blob: 10000, queue: 10001, table: 10002 } as const;
 
+/** The part of dev/simulator's API this script uses (loaded dynamically: it may not exist yet). */
 interface RunningSimulator {
   url: string;
   graphBaseUrl: string;
   authorityHost: string;
   caCertPath: string;
   tenants?: unknown;
+  providerTenantId?: string;
   stop(): Promise<void> | void;
 }
 
-type StartSimulator = (options: {
+interface SimulatorStartOptions {
   port?: number;
   seed?: number;
   dataDir?: string;
-}) => Promise<RunningSimulator>;
+  appClientId?: string;
+  appClientSecret?: string;
+  portalApiAudience?: string;
+}
+
+type StartSimulator = (options: SimulatorStartOptions) => Promise<RunningSimulator>;
 
 class StartError extends Error {}
 
@@ -50,11 +58,6 @@ async function main(): Promise<void> {
   });
   const freePorts = values['free-ports'];
   const hostPort = values.port !== undefined ? Number(values.port) : freePorts ? 0 : 7071;
-  const simulatorPort = values['simulator-port']
-    ? Number(values['simulator-port'])
-    : freePorts
-      ? 0
-      : undefined;
   const azuritePorts = freePorts ? { blob: 0, queue: 0, table: 0 } : AZURITE_PORTS;
   const dataDir = path.resolve(values['data-dir'] ?? path.join(root, '.data'));
 
@@ -65,6 +68,15 @@ async function main(): Promise<void> {
       `Created ${path.relative(root, settingsFile) || settingsFile} from local.settings.sample.json`,
     );
   }
+  // A setting as the host will see it: the environment wins over the settings file.
+  const settingValues = readSettingsValues(settingsFile);
+  const setting = (name: string): string | undefined => process.env[name] || settingValues[name] || undefined;
+  // The simulator listens where the settings' GRAPH_BASE_URL points (https://127.0.0.1:7100 in the sample).
+  const simulatorPort = values['simulator-port']
+    ? Number(values['simulator-port'])
+    : freePorts
+      ? 0
+      : loopbackPort(setting('GRAPH_BASE_URL'));
 
   // Check every fixed port first, so a busy one is named before anything starts.
   const ports: [number, string][] = [
@@ -116,12 +128,22 @@ async function main(): Promise<void> {
     const hostEnv: Record<string, string | undefined> = { ...process.env };
     // On free ports the settings file's connection string (10000-10002) is wrong: point the host at this Azurite.
     if (freePorts) hostEnv.AzureWebJobsStorage = azurite.connectionString;
-    const simulator = await startSimulatorIfAvailable(simulatorPort, path.join(dataDir, 'simulator'));
+    const simulator = await startSimulatorIfAvailable({
+      ...(simulatorPort !== undefined ? { port: simulatorPort } : {}),
+      dataDir: path.join(dataDir, 'simulator'),
+      // The simulator's app registrations follow the settings, so the app's credentials are valid there.
+      appClientId: setting('BACKUP_APP_CLIENT_ID'),
+      appClientSecret: setting('BACKUP_APP_CLIENT_SECRET'),
+      portalApiAudience: setting('PORTAL_API_AUDIENCE'),
+    });
     if (simulator) {
       cleanups.push(() => simulator.stop());
       hostEnv.NODE_EXTRA_CA_CERTS = simulator.caCertPath;
-      hostEnv.GRAPH_BASE_URL ??= simulator.graphBaseUrl;
-      hostEnv.ENTRA_AUTHORITY_HOST ??= simulator.authorityHost;
+      hostEnv.GRAPH_BASE_URL = process.env.GRAPH_BASE_URL ?? simulator.graphBaseUrl;
+      hostEnv.ENTRA_AUTHORITY_HOST = process.env.ENTRA_AUTHORITY_HOST ?? simulator.authorityHost;
+      if (simulator.providerTenantId) {
+        hostEnv.PROVIDER_TENANT_ID = process.env.PROVIDER_TENANT_ID ?? simulator.providerTenantId;
+      }
     }
 
     console.log('Starting the Functions host…');
@@ -156,6 +178,27 @@ async function main(): Promise<void> {
   }
 }
 
+function readSettingsValues(file: string): Record<string, string> {
+  try {
+    const json = JSON.parse(readFileSync(file, 'utf8')) as { Values?: Record<string, unknown> };
+    return Object.fromEntries(Object.entries(json.Values ?? {}).map(([k, v]) => [k, String(v)]));
+  } catch (error) {
+    throw new StartError(`${file} is not valid JSON: ${(error as Error).message}`);
+  }
+}
+
+/** The port of a URL on this machine (127.0.0.1, localhost), else undefined. */
+function loopbackPort(url: string | undefined): number | undefined {
+  if (!url) return undefined;
+  try {
+    const parsed = new URL(url);
+    if (!['127.0.0.1', 'localhost', '[::1]'].includes(parsed.hostname) || !parsed.port) return undefined;
+    return Number(parsed.port);
+  } catch {
+    return undefined;
+  }
+}
+
 function portIsFree(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const server = net.createServer();
@@ -166,8 +209,7 @@ function portIsFree(port: number): Promise<boolean> {
 
 /** The simulator is built by its own issue: start it when `dev/simulator/index` exports startSimulator. */
 async function startSimulatorIfAvailable(
-  port: number | undefined,
-  dataDir: string,
+  options: SimulatorStartOptions,
 ): Promise<RunningSimulator | undefined> {
   const entry = path.join(__dirname, 'simulator', 'index.js');
   if (!existsSync(entry)) {
@@ -194,7 +236,8 @@ async function startSimulatorIfAvailable(
     return undefined;
   }
   console.log('Starting the Microsoft 365 simulator…');
-  return module.startSimulator({ ...(port !== undefined ? { port } : {}), dataDir });
+  const defined = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined));
+  return module.startSimulator(defined);
 }
 
 async function startHostChild(
