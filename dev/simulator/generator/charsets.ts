@@ -131,7 +131,8 @@ export function encodedWords(text: string, charset: MailCharset, encoding: 'B' |
     return mimeFuncs.encodeWords(text, encoding, 52, true).replace(/\?= =\?/g, '?=\r\n =?');
   }
   const prefix = `=?${charset.toUpperCase()}?${encoding}?`;
-  const budget = 75 - prefix.length - 2;
+  // At most 66 characters a word, so "Subject: " and the first word fit a 78-character line.
+  const budget = 66 - prefix.length - 2;
   const words: string[] = [];
   let current = '';
   const encode = (s: string): string => {
