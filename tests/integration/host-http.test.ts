@@ -165,6 +165,18 @@ describe('local Functions host: HTTP, timers and the admin API (fixture app)', (
     );
   });
 
+  it('runs a runOnStartup timer once when the host starts', async () => {
+    expect(host.output()).toContain("startup: timerTrigger schedule '0 0 0 1 1 *' runOnStartup");
+    const calls = await eventually(
+      async () => {
+        const list = (await (await fetch(`${host.url}/api/calls/startup`)).json()) as unknown[];
+        return list.length > 0 ? list : undefined;
+      },
+      { what: 'the runOnStartup timer' },
+    );
+    expect(calls).toHaveLength(1);
+  });
+
   it('runs a timer now through POST /admin/functions/{name} and answers 202', async () => {
     expect(host.output()).toContain("nightly: timerTrigger schedule '0 0 3 * * *'");
     const response = await fetch(`${host.url}/admin/functions/nightly`, {
