@@ -133,6 +133,21 @@ describe('local Functions host: Storage queue triggers (fixture host.json: maxDe
     expect(calls.map((c) => c.message)).toEqual(expect.arrayContaining([{ tenant: 't1' }, 'plain text']));
   });
 
+  it('writes a queue output binding given as the return value, base64-encoded like the host', async () => {
+    expect((await fetch(`${host.url}/admin/functions/emit`, { method: 'POST' })).status).toBe(202);
+    const emitted = queues.getQueueClient('emitted');
+    const items = await eventually(
+      async () => {
+        if (!(await emitted.exists())) return undefined;
+        const peeked = (await emitted.peekMessages()).peekedMessageItems;
+        return peeked.length > 0 ? peeked : undefined;
+      },
+      { what: 'the returned message in queue emitted' },
+    );
+    const text = Buffer.from(items[0]!.messageText, 'base64').toString('utf8');
+    expect(JSON.parse(text)).toEqual({ emitted: true, by: 'emit' });
+  });
+
   it('runs a queue function now through the admin API with the given input', async () => {
     const response = await fetch(`${host.url}/admin/functions/outboxReader`, {
       method: 'POST',
