@@ -4,7 +4,7 @@
  * upload URLs, or Entra ID, after faults and latency.
  */
 import { X509Certificate, createPublicKey } from 'node:crypto';
-import { mkdtempSync, mkdirSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
@@ -256,6 +256,7 @@ export async function createSimulator(
         server.close(() => resolve());
         server.closeAllConnections();
       });
+      if (tempCertDir) rmSync(tempCertDir, { recursive: true, force: true });
     },
   });
 }
