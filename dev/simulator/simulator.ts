@@ -71,8 +71,9 @@ export async function createSimulator(
 ): Promise<SimulatorInternals & { listen(): Promise<void>; stop(): Promise<void> }> {
   const dataDir = options.dataDir;
   if (dataDir) mkdirSync(dataDir, { recursive: true });
-  const certDir =
-    options.certDir ?? (dataDir ? join(dataDir, 'tls') : mkdtempSync(join(tmpdir(), 'm365-sim-tls-')));
+  // Without a data or certificate directory, the certificate lives in a temporary directory removed at stop.
+  const tempCertDir = options.certDir || dataDir ? undefined : mkdtempSync(join(tmpdir(), 'm365-sim-tls-'));
+  const certDir = options.certDir ?? (dataDir ? join(dataDir, 'tls') : tempCertDir!);
   const tls = await ensureTlsMaterial(certDir);
   const appCertificate = await ensureAppCertificate(certDir);
   const keys = SigningKeys.load(dataDir);
