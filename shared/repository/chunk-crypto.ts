@@ -48,6 +48,16 @@ export const NONCE_BYTES = 12;
 export const TAG_BYTES = 16;
 export const SEAL_OVERHEAD = NONCE_BYTES + TAG_BYTES;
 
+/** `seal`'s output as parts (nonce, ciphertext, tag), for packs: no copy of a chunk into one buffer. */
+export function sealParts(key: Buffer, aad: Buffer, plaintext: Uint8Array): Buffer[] {
+  const nonce = randomBytes(NONCE_BYTES);
+  const cipher = createCipheriv('aes-256-gcm', key, nonce);
+  cipher.setAAD(aad);
+  const body = cipher.update(plaintext);
+  const last = cipher.final(); // empty for GCM, kept for form
+  return last.length > 0 ? [nonce, body, last, cipher.getAuthTag()] : [nonce, body, cipher.getAuthTag()];
+}
+
 /** AES-256-GCM with a random 96-bit nonce: nonce ‖ ciphertext ‖ tag. */
 export function seal(key: Buffer, aad: Buffer, plaintext: Uint8Array): Buffer {
   const nonce = randomBytes(NONCE_BYTES);

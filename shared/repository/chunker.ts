@@ -76,7 +76,11 @@ export class ContentDefinedChunker {
     return this.size;
   }
 
-  /** Returns the chunks completed by `data` (possibly none). `data` may be reused by the caller. */
+  /**
+   * Returns the chunks completed by `data` (possibly none). The bytes are referenced, not copied,
+   * until their chunk is returned: the caller must not change them before that (stream pieces and
+   * whole buffers handed over are never changed).
+   */
   push(data: Uint8Array): Buffer[] {
     const out: Buffer[] = [];
     const { minSize, avgSize, maxSize } = this.options;
@@ -126,7 +130,8 @@ export class ContentDefinedChunker {
       i = cut;
     }
     if (start < end) {
-      this.parts.push(Buffer.from(data.subarray(start, end)));
+      // Kept by reference, not copied: see `push`.
+      this.parts.push(Buffer.from(data.buffer, data.byteOffset + start, end - start));
       this.size += end - start;
     }
     return out;
@@ -141,11 +146,9 @@ export class ContentDefinedChunker {
   }
 
   private take(data: Uint8Array, start: number, cut: number): Buffer {
-    const tail = data.subarray(start, cut);
+    const tail = Buffer.from(data.buffer, data.byteOffset + start, cut - start);
     const chunk =
-      this.parts.length === 0
-        ? Buffer.from(tail)
-        : Buffer.concat([...this.parts, tail], this.size + tail.length);
+      this.parts.length === 0 ? tail : Buffer.concat([...this.parts, tail], this.size + tail.length);
     this.reset();
     return chunk;
   }

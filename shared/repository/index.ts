@@ -23,6 +23,6 @@ export {
   type KeyVaultMasterKeyOptions,
   type WrappedKey,
 } from './master-key';
-export { AzureBlobStore, MemoryBlobStore, type BlobStore } from './blob-store';
+export { AzureBlobStore, MemoryBlobStore, type BlobData, type BlobStore } from './blob-store';
 export { DEFAULT_CHUNKER, type ChunkerOptions } from './chunker';
 export { DEFAULT_COMPRESSION, type CompressionOptions } from './compression';

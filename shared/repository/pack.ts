@@ -53,15 +53,18 @@ export class PackBuilder {
     return this.entries.length;
   }
 
-  add(id: Buffer, type: ChunkType, flags: number, rawLength: number, sealed: Buffer): PackEntry {
-    const entry: PackEntry = { id, type, flags, offset: this.bytes, storedLength: sealed.length, rawLength };
+  /** Appends a sealed chunk (its parts, as `sealParts` returns them). */
+  add(id: Buffer, type: ChunkType, flags: number, rawLength: number, sealed: readonly Buffer[]): PackEntry {
+    const storedLength = sealed.reduce((sum, part) => sum + part.length, 0);
+    const entry: PackEntry = { id, type, flags, offset: this.bytes, storedLength, rawLength };
     this.entries.push(entry);
-    this.parts.push(sealed);
-    this.bytes += sealed.length;
+    this.parts.push(...sealed);
+    this.bytes += storedLength;
     return entry;
   }
 
-  finish(encryptionKey: Buffer): Buffer {
+  /** The pack's bytes, as parts in order (uploaded without joining them). */
+  finish(encryptionKey: Buffer): Buffer[] {
     const header = Buffer.alloc(HEADER_MAGIC.length + 4 + this.entries.length * HEADER_ENTRY_BYTES);
     HEADER_MAGIC.copy(header, 0);
     header.writeUInt32LE(this.entries.length, 4);
@@ -79,7 +82,7 @@ export class PackBuilder {
     const trailer = Buffer.alloc(PACK_TRAILER_BYTES);
     trailer.writeUInt32LE(sealedHeader.length, 0);
     PACK_MAGIC.copy(trailer, 4);
-    const pack = Buffer.concat([...this.parts, sealedHeader, trailer]);
+    const pack = [...this.parts, sealedHeader, trailer];
     this.parts.length = 0;
     return pack;
   }

@@ -2,14 +2,14 @@ import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypt
 import { Readable } from 'node:stream';
 import type { BlobServiceClient } from '@azure/storage-blob';
 import { AppError } from '../errors/app-error';
-import { AzureBlobStore, type BlobStore } from './blob-store';
+import { AzureBlobStore, blobDataLength, type BlobStore } from './blob-store';
 import {
   chunkAad,
   computeChunkId,
   deriveKeys,
   open,
   randomName,
-  seal,
+  sealParts,
   type ChunkType,
   type RepositoryKeys,
 } from './chunk-crypto';
@@ -47,6 +47,11 @@ export interface RepositoryOptions {
   cacheBytes: number;
   /** Chunks fetched ahead while streaming content out. */
   readAhead: number;
+  /**
+   * Small chunks are read with this much of their pack after them, kept for the next reads: items
+   * are restored in about the order they were written, so one request serves many small items.
+   */
+  readSegmentBytes: number;
   /** Write an index file early once this many durable chunks are not yet in one (bounds memory). */
   indexBatchEntries: number;
   /** Index files downloaded in parallel when opening. */
@@ -57,10 +62,11 @@ export const DEFAULT_REPOSITORY_OPTIONS: RepositoryOptions = {
   smallItemLimit: 1024 * 1024,
   chunker: DEFAULT_CHUNKER,
   packTargetSize: 8 * 1024 * 1024,
-  uploadConcurrency: 4,
+  uploadConcurrency: 2,
   compression: DEFAULT_COMPRESSION,
   cacheBytes: 32 * 1024 * 1024,
   readAhead: 2,
+  readSegmentBytes: 1024 * 1024,
   indexBatchEntries: 100_000,
   indexLoadConcurrency: 8,
 };
@@ -278,6 +284,14 @@ export class Repository {
   private readonly unflushedPacks = new Set<string>();
   private readonly uploads = new Set<Promise<void>>();
   private durable: IndexEntry[] = [];
+  /** Recently read pack segments (a few, most recent last), and those being fetched. */
+  private segments: { packId: string; start: number; data: Buffer }[] = [];
+  private readonly segmentFetches = new Set<{
+    packId: string;
+    start: number;
+    size: number;
+    data: Promise<Buffer>;
+  }>();
   private failure: AppError | undefined;
   private indexLock: Promise<void> = Promise.resolve();
   private readonly counters = {
@@ -348,7 +362,8 @@ export class Repository {
   /**
    * Stores a stream of any size with bounded memory: at most one partial chunk, one pack being
    * filled and `uploadConcurrency` packs in flight. Items that end below `smallItemLimit` are one
-   * whole chunk.
+   * whole chunk. Pieces are referenced, not copied, until stored: a source must not change a
+   * piece after yielding it (Node streams never do).
    */
   async putStream(source: ByteSource | Readable): Promise<ContentRef> {
     const hash = createHash('sha256');
@@ -362,7 +377,7 @@ export class Repository {
       hash.update(bytes);
       size += bytes.length;
       if (head) {
-        head.push(Buffer.from(bytes));
+        head.push(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
         if (size <= this.options.smallItemLimit) continue;
         chunker = new ContentDefinedChunker(this.gear, this.options.chunker);
         const buffered = head;
@@ -419,11 +434,7 @@ export class Repository {
     }
     if (location.type !== type)
       throw new AppError('invalid', `chunk ${chunkId} is a ${location.type} chunk, not ${type}`);
-    const sealed = await this.store.getRange(
-      packBlobName(location.packId),
-      location.offset,
-      location.storedLength,
-    );
+    const sealed = await this.readStored(location.packId, location.offset, location.storedLength);
     const what = `${type} chunk ${chunkId} in pack ${location.packId}`;
     const compressed = open(this.keys.encryption, chunkAad(type, location.flags, id), sealed, what);
     const plain = decompressChunk(location.flags, compressed, location.rawLength, what);
@@ -431,6 +442,49 @@ export class Repository {
       throw new AppError('permanent', `repository integrity check failed: ${what} does not match its id`);
     this.cache.set(cacheKey, plain);
     return plain;
+  }
+
+  /** A chunk's stored bytes: from a recently read pack segment, or fetched (with a segment after it if small). */
+  private async readStored(packId: string, offset: number, length: number): Promise<Buffer> {
+    const within = (start: number, size: number) => offset >= start && offset + length <= start + size;
+    for (const segment of this.segments) {
+      if (segment.packId === packId && within(segment.start, segment.data.length))
+        return segment.data.subarray(offset - segment.start, offset - segment.start + length);
+    }
+    for (const fetch of this.segmentFetches) {
+      if (fetch.packId !== packId || !within(fetch.start, fetch.size)) continue;
+      const data = await fetch.data;
+      if (data.length >= offset - fetch.start + length)
+        return data.subarray(offset - fetch.start, offset - fetch.start + length);
+    }
+    const name = packBlobName(packId);
+    const truncated = () =>
+      new AppError(
+        'permanent',
+        `repository integrity check failed: pack ${packId} is shorter than the index says`,
+      );
+    if (length * 2 > this.options.readSegmentBytes) {
+      const data = await this.store.getRange(name, offset, length);
+      if (data.length !== length) throw truncated();
+      return data;
+    }
+    const fetch = {
+      packId,
+      start: offset,
+      size: this.options.readSegmentBytes,
+      data: this.store.getRange(name, offset, this.options.readSegmentBytes),
+    };
+    this.segmentFetches.add(fetch);
+    let data: Buffer;
+    try {
+      data = await fetch.data;
+    } finally {
+      this.segmentFetches.delete(fetch);
+    }
+    this.segments.push({ packId, start: offset, data });
+    if (this.segments.length > 4) this.segments.shift();
+    if (data.length < length) throw truncated();
+    return data.subarray(0, length);
   }
 
   /** The content's plaintext as a stream, chunk by chunk, with a little read-ahead; checks size and SHA-256. */
@@ -554,12 +608,10 @@ export class Repository {
       return id.toString('hex');
     }
     const { flags, data } = compressChunk(plain, this.options.compression);
-    const sealed = seal(this.keys.encryption, chunkAad(type, flags, id), data);
-    if (
-      this.current &&
-      this.current.size + sealed.length > this.options.packTargetSize &&
-      this.current.count > 0
-    )
+    const sealed = sealParts(this.keys.encryption, chunkAad(type, flags, id), data);
+    const sealedLength = sealed.reduce((sum, part) => sum + part.length, 0);
+    const current = this.current;
+    if (current && current.count > 0 && current.size + sealedLength > this.options.packTargetSize)
       await this.sealPack();
     this.throwIfFailed();
     if (this.index.has(id)) {
@@ -593,7 +645,7 @@ export class Repository {
     const upload = this.store
       .putNew(packBlobName(pack.packId), data)
       .then(() => {
-        this.counters.storedBytes += data.length;
+        this.counters.storedBytes += blobDataLength(data);
         this.counters.packsWritten += 1;
         this.unflushedPacks.delete(pack.packId);
         for (const entry of entries) this.durable.push(toIndexEntry(entry, pack.packId));

@@ -16,11 +16,11 @@ import {
 
 // Small packs and index batches so one run makes many write steps: config, key, packs, index files.
 const OPTIONS = {
-  packTargetSize: 128 * 1024,
+  packTargetSize: 96 * 1024,
   indexBatchEntries: 20,
   uploadConcurrency: 2,
-  smallItemLimit: 128 * 1024,
-  chunker: { minSize: 32 * 1024, avgSize: 128 * 1024, maxSize: 512 * 1024 },
+  smallItemLimit: 64 * 1024,
+  chunker: { minSize: 16 * 1024, avgSize: 64 * 1024, maxSize: 256 * 1024 },
 };
 
 interface Run {
@@ -32,7 +32,7 @@ interface Run {
 async function backUp(repo: Repository, file: Buffer): Promise<Run> {
   const builder = repo.treeBuilder();
   const refs = new Map<string, ContentRef>();
-  for (let i = 0; i < 40; i++) {
+  for (let i = 0; i < 24; i++) {
     const ref = await repo.putBuffer(sampleMail(i));
     refs.set(`mail-${i}`, ref);
     builder.add(['Inbox', i % 2 ? 'Projects' : 'Team'], {
@@ -55,7 +55,7 @@ describe('repository crash safety against Azurite', () => {
   let file: Buffer;
   beforeAll(async () => {
     fixture = await startRepositoryFixture();
-    file = await pseudoRandomBytes(3, 1024 * 1024);
+    file = await pseudoRandomBytes(3, 512 * 1024);
   });
   afterAll(async () => {
     await fixture?.stop();
@@ -98,7 +98,7 @@ describe('repository crash safety against Azurite', () => {
         const run = await backUp(repo, file);
         const report = await repo.verify(run.root, { readData: true });
         expect(report.problems, `${mode} step ${step}`).toEqual([]);
-        expect(report.items).toBe(41);
+        expect(report.items).toBe(25);
 
         // A third worker sees exactly the same, and every item reads back.
         const reader = await fixture.open(tenantId);
@@ -113,7 +113,7 @@ describe('repository crash safety against Azurite', () => {
         expect(new Set(ids).size, `${mode} step ${step}`).toBe(ids.length);
       }
     }
-  });
+  }, 180_000);
 
   async function allIndexedIds(repo: Repository, tenantId: string): Promise<string[]> {
     const store = fixture.store(tenantId);

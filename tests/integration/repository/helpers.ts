@@ -8,6 +8,7 @@ import {
   LocalMasterKey,
   containerNameForTenant,
   openRepository,
+  type BlobData,
   type BlobStore,
   type Repository,
   type RepositoryOptions,
@@ -115,7 +116,7 @@ export class FailingStore implements BlobStore {
     return this.inner.ensure();
   }
 
-  async putNew(name: string, data: Buffer): Promise<void> {
+  async putNew(name: string, data: BlobData): Promise<void> {
     const write = ++this.writes; // concurrent uploads: remember which write this is
     if (write === this.step && this.mode === 'before')
       throw new AppError('unavailable', `injected failure before write ${this.step} (${name})`);
