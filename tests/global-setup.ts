@@ -15,9 +15,7 @@ export default async function setup(): Promise<() => void> {
   const tls = await ensureTlsMaterial(dir);
   process.env.NODE_EXTRA_CA_CERTS = tls.caCertPath;
   process.env.M365_SIM_CERT_DIR = dir;
-  return () => {
-    delete process.env.NODE_EXTRA_CA_CERTS;
-    delete process.env.M365_SIM_CERT_DIR;
-    rmSync(dir, { recursive: true, force: true });
-  };
+  // Removed when the run's main process exits (a worker may still start while vitest tears down).
+  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+  return () => undefined;
 }
