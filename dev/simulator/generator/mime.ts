@@ -139,7 +139,8 @@ function filenameParams(name: string, charset: MailCharset, style: number): { ct
   if (/^[\x20-\x7e]*$/.test(name) && !/["\\]/.test(name))
     return { ct: `name="${name}"`, cd: `filename="${name}"` };
   const cs: MailCharset = charset !== 'us-ascii' && canEncode(name, charset) ? charset : 'utf-8';
-  if (style === 0) {
+  // Quotes and backslashes in an ASCII name: RFC 2231 percent-encodes them (encoded words would not).
+  if (style === 0 && /[^\x20-\x7e]/.test(name)) {
     // Exchange/Outlook style: RFC 2047 words inside the quoted parameters.
     const words = encodedWords(name, cs, 'B').replace(/\r\n /g, ' ');
     return { ct: `name="${words}"`, cd: `filename="${words}"` };

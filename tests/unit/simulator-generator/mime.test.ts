@@ -1,7 +1,9 @@
+import fc from 'fast-check';
 import { simpleParser } from 'mailparser';
 import { describe, expect, it } from 'vitest';
 import {
   buildMime,
+  createMessage,
   defaultShape,
   generateTenant,
   parseMimeMetadata,
@@ -127,6 +129,83 @@ describe('buildMime', () => {
     expect(mean).toBeGreaterThan(0.25);
     expect(mean).toBeLessThan(0.65);
   });
+});
+
+describe('buildMime with arbitrary text', () => {
+  // Subjects, names and file names as the control API might set them: any Unicode, quotes,
+  // backslashes, encoded-word look-alikes. Whitespace is collapsed (header unfolding would).
+  const clean = (s: string): string =>
+    s
+      .replace(/[\p{Cc}\u2028\u2029]/gu, '')
+      .replace(/\s+/g, ' ')
+      .trim();
+  const text = fc
+    .oneof(
+      fc.string({ unit: 'grapheme', minLength: 1, maxLength: 200 }),
+      fc
+        .array(
+          fc.constantFrom(
+            '"',
+            '\\',
+            ';',
+            ',',
+            '<',
+            '>',
+            '@',
+            '=?',
+            '?=',
+            ' ',
+            'a',
+            'é',
+            '日',
+            '😀',
+            ':',
+            '(',
+            ')',
+            '_',
+            '=',
+            '%',
+            "'",
+          ),
+          {
+            minLength: 1,
+            maxLength: 40,
+          },
+        )
+        .map((a) => a.join('')),
+    )
+    .map(clean)
+    .filter((s) => s.length > 0);
+  const owner = { name: 'Zoë Müller', address: 'zoe.muller@contoso1.onmicrosoft.com' };
+
+  it('round-trips subject, sender name and attachment name', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 1, max: 2 ** 31 }),
+        text,
+        text,
+        text,
+        async (seed, subject, name, fileName) => {
+          const m = createMessage({
+            seed,
+            key: 'k',
+            owner,
+            colleagues: [owner],
+            receivedAt: new Date('2026-11-01T00:00:00Z'),
+          });
+          m.subject = subject;
+          m.from = { name, address: 'sender@example.com' };
+          const first = m.attachments.find((a) => !a.isInline);
+          if (first) first.name = `${fileName}.pdf`;
+          const parsed = await parseMimeMetadata(buildMime(m));
+          expect(parsed.subject).toBe(subject);
+          expect(parsed.from).toEqual(m.from);
+          expect(parsed.attachments).toEqual(m.attachments);
+        },
+      ),
+      { numRuns: 300, seed: 20261122 },
+    );
+  }, 60_000);
 });
 
 describe('parseMimeMetadata', () => {
