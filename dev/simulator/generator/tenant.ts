@@ -243,7 +243,7 @@ const ATTACHMENT_SIZE_MODEL: Readonly<Record<string, readonly [number, number]>>
 
 function sizeFor(rng: Rng, ext: string, max: number, model = SIZE_MODEL): number {
   const [median, sigma] = model[ext] ?? [50_000, 1];
-  return Math.max(1024, Math.min(max, Math.round(rng.logNormal(median, sigma))));
+  return Math.max(Math.min(1024, max), Math.min(max, Math.round(rng.logNormal(median, sigma))));
 }
 
 interface Person {

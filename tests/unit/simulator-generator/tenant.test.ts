@@ -263,3 +263,54 @@ describe('single new items for the control API', () => {
     ).toEqual(f);
   });
 });
+
+describe('unusual shapes', () => {
+  it('handles empty, tiny and oversized shapes', () => {
+    const empty = generateTenant(
+      options({
+        shape: { ...defaultShape(), users: 0, usersWithoutMailbox: 0, guests: 0, sites: 0, groups: 0 },
+      }),
+    );
+    expect(empty.users).toEqual([]);
+    expect(empty.sites.length).toBe(1);
+
+    const tiny = generateTenant(
+      options({
+        shape: {
+          ...defaultShape(),
+          users: 1,
+          customFoldersPerMailbox: 0,
+          maxFileBytes: 500,
+          messagesPerMailbox: 20,
+        },
+      }),
+    );
+    const lonely = tiny.users[0]?.mailbox?.folders.flatMap((f) => f.messages) ?? [];
+    expect(lonely.length).toBe(20);
+    const allFiles = [
+      ...tiny.users.flatMap((u) => u.drive?.files ?? []),
+      ...tiny.sites.flatMap((s) => s.libraries.flatMap((l) => l.files)),
+    ];
+    expect(allFiles.every((f) => f.size <= 500)).toBe(true);
+
+    const wide = generateTenant(
+      options({
+        shape: {
+          ...defaultShape(),
+          users: 70,
+          messagesPerMailbox: 2,
+          customFoldersPerMailbox: 30,
+          sites: 14,
+          librariesPerSite: 10,
+          groups: 14,
+          filesPerLibrary: 2,
+        },
+      }),
+    );
+    expect(new Set(wide.users.map((u) => u.userPrincipalName)).size).toBe(wide.users.length);
+    expect(new Set(wide.sites.map((s) => s.urlPath.toLowerCase())).size).toBe(wide.sites.length);
+    expect(new Set(wide.groups.map((g) => g.mailNickname.toLowerCase())).size).toBe(wide.groups.length);
+    for (const s of wide.sites.slice(1)) expect(new Set(s.libraries.map((l) => l.name)).size).toBe(10);
+    expect(wide.users[0]?.mailbox?.folders.filter((f) => !f.wellKnownName).length).toBe(30);
+  });
+});
