@@ -35,7 +35,7 @@ export async function simulatorMailbox(
   };
   const result: ContentMap = new Map();
   for (const folder of tree.folders) {
-    if (folder.wellKnownName === 'msgfolderroot' || folder.isHidden) continue;
+    if (folder.wellKnownName === 'msgfolderroot') continue;
     for (const message of folder.messages) {
       const mime = await sim.control.messageMime(tenantId, userId, message.immutableId);
       result.set([...pathOf(folder.id), message.immutableId].join('/'), sha256(mime));
