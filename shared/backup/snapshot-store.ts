@@ -59,6 +59,30 @@ export class SnapshotStore {
       yield fromEntity(entity);
     }
   }
+
+  /** One page of a resource's snapshots, newest first (one query). */
+  async pageForResource(
+    tenantId: string,
+    resourceId: string,
+    page: { limit: number; continuation?: string },
+  ): Promise<{ items: SnapshotRecord[]; continuation?: string }> {
+    const table = await this.table();
+    const filter =
+      `PartitionKey eq ${odataString(tenantId)} and RowKey gt ${odataString(`${resourceId}|`)}` +
+      ` and RowKey lt ${odataString(`${resourceId}|~`)}`;
+    const result = await table
+      .listEntities<SnapshotEntity>({ queryOptions: { filter } })
+      .byPage({
+        maxPageSize: page.limit,
+        ...(page.continuation ? { continuationToken: page.continuation } : {}),
+      })
+      .next();
+    if (result.done) return { items: [] };
+    return {
+      items: result.value.map((e) => fromEntity(e)),
+      ...(result.value.continuationToken ? { continuation: result.value.continuationToken } : {}),
+    };
+  }
 }
 
 function toEntity(record: SnapshotRecord): SnapshotEntity {

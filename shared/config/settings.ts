@@ -70,6 +70,36 @@ export const settingsSchema = z
     /** The multi-tenant app registration the service reads and restores customer data with. */
     BACKUP_APP_CLIENT_ID: z.string().uuid('expected the application (client) id, a GUID'),
     BACKUP_APP_CLIENT_SECRET: z.string().min(1, "expected the application's client secret"),
+
+    /** The portal API's app id (the `aud` its Entra ID v2 access tokens carry). */
+    PORTAL_API_AUDIENCE: z
+      .string()
+      .trim()
+      .min(1, "expected the portal API's application id")
+      .default('api://m365-backup-portal'),
+    /** The provider's own Entra tenant: only its users can hold Backup.Operator. Unset: no operators. */
+    PROVIDER_TENANT_ID: z.string().uuid('expected the provider tenant id (a GUID)').optional(),
+    /** Requests per minute per tenant (token bucket refill rate) and the burst a tenant may use at once. */
+    API_RATE_LIMIT_PER_MINUTE: z.coerce.number({ error: 'expected a number' }).int().min(1).default(600),
+    API_RATE_LIMIT_BURST: z.coerce.number({ error: 'expected a number' }).int().min(1).default(120),
+    /** Support business hours, in each tenant's time zone, e.g. "Mon-Fri 09:00-17:00". */
+    SUPPORT_BUSINESS_HOURS: z
+      .string()
+      .trim()
+      .regex(
+        /^(Mon|Tue|Wed|Thu|Fri|Sat|Sun)(-(Mon|Tue|Wed|Thu|Fri|Sat|Sun))?(,(Mon|Tue|Wed|Thu|Fri|Sat|Sun)(-(Mon|Tue|Wed|Thu|Fri|Sat|Sun))?)* ([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-4]):[0-5]\d$/,
+        'expected days and hours such as "Mon-Fri 09:00-17:00"',
+      )
+      .default('Mon-Fri 09:00-17:00'),
+    /** Support holidays (no business hours), comma-separated dates YYYY-MM-DD. */
+    SUPPORT_HOLIDAYS: z
+      .string()
+      .trim()
+      .regex(
+        /^(\d{4}-\d{2}-\d{2}(\s*,\s*\d{4}-\d{2}-\d{2})*)?$/,
+        'expected dates YYYY-MM-DD, comma-separated',
+      )
+      .default(''),
   })
   .superRefine((value, ctx) => {
     if (!value.AzureWebJobsStorage && !value.AzureWebJobsStorage__accountName) {

@@ -49,6 +49,34 @@ export class ResourceStore {
       yield fromEntity(entity);
     }
   }
+
+  /** One page of a tenant's resources (one query; a page may be short while more follow). */
+  async page(
+    tenantId: string,
+    filter: { kind?: ResourceKind; state?: Resource['state']; protected?: boolean },
+    page: { limit: number; continuation?: string },
+  ): Promise<{ items: Resource[]; continuation?: string }> {
+    const table = await this.table();
+    const clauses = [`PartitionKey eq ${odataString(tenantId)}`];
+    if (filter.kind)
+      clauses.push(
+        `RowKey gt ${odataString(`${filter.kind}:`)} and RowKey lt ${odataString(`${filter.kind};`)}`,
+      );
+    if (filter.state) clauses.push(`state eq ${odataString(filter.state)}`);
+    if (filter.protected !== undefined) clauses.push(`protected eq ${filter.protected}`);
+    const result = await table
+      .listEntities<ResourceEntity>({ queryOptions: { filter: clauses.join(' and ') } })
+      .byPage({
+        maxPageSize: page.limit,
+        ...(page.continuation ? { continuationToken: page.continuation } : {}),
+      })
+      .next();
+    if (result.done) return { items: [] };
+    return {
+      items: result.value.map((e) => fromEntity(e)),
+      ...(result.value.continuationToken ? { continuation: result.value.continuationToken } : {}),
+    };
+  }
 }
 
 function toEntity(resource: Resource): ResourceEntity {

@@ -1,7 +1,10 @@
 import { DefaultAzureCredential, ManagedIdentityCredential } from '@azure/identity';
+import type { ApiRuntime } from '../api/api-dependencies';
+import { createApiRuntime } from '../api/api-runtime';
 import { createWorkloadHandlers } from '../backup/workloads';
 import { RunStateStore } from '../backup/run-state-store';
 import type { SnapshotEngineDependencies } from '../backup/snapshot-engine';
+import { SnapshotReader } from '../backup/snapshot-reader';
 import { SnapshotStore } from '../backup/snapshot-store';
 import { TenantTotalsStore } from '../backup/tenant-totals';
 import { appVersion } from '../config/app-version';
@@ -43,6 +46,8 @@ export interface Services {
   graph: GraphClientFactory;
   repositoryFor(tenantId: string): Promise<Repository>;
   snapshotEngine(log: Logger): SnapshotEngineDependencies;
+  /** The portal API's collaborators (shared/api). */
+  api: ApiRuntime;
 }
 
 function masterKeyFrom(settings: Settings): MasterKeyProvider {
@@ -53,6 +58,13 @@ function masterKeyFrom(settings: Settings): MasterKeyProvider {
     : new DefaultAzureCredential();
   return KeyVaultMasterKey.fromSettings(settings.KEY_VAULT_URI!, settings.KEY_VAULT_KEY_NAME!, credential);
 }
+
+/** For collaborators that outlive one invocation (one JSON line each, like the host's). */
+const processLogger: Logger = {
+  info: (message, properties) => console.log(JSON.stringify({ level: 'info', message, ...properties })),
+  warn: (message, properties) => console.warn(JSON.stringify({ level: 'warn', message, ...properties })),
+  error: (message, properties) => console.error(JSON.stringify({ level: 'error', message, ...properties })),
+};
 
 function createServices(settings: Settings): Services {
   const storage = createStorageClients(settings);
@@ -82,9 +94,22 @@ function createServices(settings: Settings): Services {
   const leases = new ResourceLeases(storage.blobs);
   const runs = new RunStateStore(storage.blobs);
   const handlers = createWorkloadHandlers();
+  const api = createApiRuntime({
+    settings,
+    tables,
+    clock: systemClock,
+    tenants,
+    resources,
+    snapshots,
+    totals,
+    reader: new SnapshotReader(snapshots, repositoryFor),
+    queue,
+    log: processLogger,
+  });
   return {
     settings,
     version: appVersion(),
+    api,
     clock: systemClock,
     storage,
     healthStorage: createStorageClients(settings, { maxTries: 1, tryTimeoutMs: 3000 }),

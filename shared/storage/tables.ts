@@ -8,6 +8,9 @@ export const TableNames = {
   resources: 'resources',
   snapshots: 'snapshots',
   tenantStats: 'tenantstats',
+  audit: 'audit',
+  support: 'support',
+  serviceHealth: 'servicehealth',
 } as const;
 export type TableName = (typeof TableNames)[keyof typeof TableNames];
 

@@ -50,6 +50,40 @@ export class TenantStore {
       yield fromEntity(entity);
     }
   }
+
+  /** One page of tenants (one query), by tenant id. */
+  async page(
+    filter: { status?: TenantStatus },
+    page: { limit: number; continuation?: string },
+  ): Promise<{ items: Tenant[]; continuation?: string }> {
+    const table = await this.table();
+    const filterText =
+      `PartitionKey eq '${PARTITION}'` +
+      (filter.status ? ` and status eq ${odataString(filter.status)}` : '');
+    const result = await table
+      .listEntities<TenantEntity>({ queryOptions: { filter: filterText } })
+      .byPage({
+        maxPageSize: page.limit,
+        ...(page.continuation ? { continuationToken: page.continuation } : {}),
+      })
+      .next();
+    if (result.done) return { items: [] };
+    return {
+      items: result.value.map((e) => fromEntity(e)),
+      ...(result.value.continuationToken ? { continuation: result.value.continuationToken } : {}),
+    };
+  }
+
+  /** Creates the tenant; conflict if it exists. */
+  async create(tenant: Tenant): Promise<void> {
+    const table = await this.table();
+    try {
+      await table.createEntity(toEntity(tenant));
+    } catch (error) {
+      if (isStatus(error, 409)) throw new AppError('conflict', `tenant ${tenant.tenantId} already exists`);
+      throw error;
+    }
+  }
 }
 
 function toEntity(tenant: Tenant): TenantEntity {

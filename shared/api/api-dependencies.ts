@@ -1,0 +1,54 @@
+import type { SnapshotReader } from '../backup/snapshot-reader';
+import type { SnapshotStore } from '../backup/snapshot-store';
+import type { TenantTotalsStore } from '../backup/tenant-totals';
+import type { AuditLog } from '../audit/audit-log';
+import type { Caller, TenantDirectory } from '../auth/caller';
+import type { TokenVerifier } from '../auth/token-verifier';
+import type { JobQueue } from '../queues/job-queues';
+import type { ResourceCountsStore } from '../resources/resource-counts';
+import type { ResourceStore } from '../resources/resource-store';
+import type { IncidentStore } from '../service-health/incident-store';
+import type { SupportService } from '../support/support-service';
+import type { SupportStore } from '../support/support-store';
+import type { TenantStore } from '../tenants/tenant-store';
+import type { Clock } from '../time/clock';
+import type { RateLimiter } from './rate-limiter';
+
+/** Unread notifications by severity; the notifications module (issue 5) provides the real one. */
+export interface NotificationSummary {
+  unreadBySeverity(tenantId: string): Promise<Record<'red' | 'yellow' | 'blue' | 'green', number>>;
+}
+
+export const noNotifications: NotificationSummary = {
+  unreadBySeverity: () => Promise.resolve({ red: 0, yellow: 0, blue: 0, green: 0 }),
+};
+
+/** What endpoint handlers use: the core's stores and services, nothing HTTP. */
+export interface ApiDependencies {
+  clock: Clock;
+  tenants: TenantStore;
+  resources: ResourceStore;
+  resourceCounts: ResourceCountsStore;
+  snapshots: SnapshotStore;
+  totals: TenantTotalsStore;
+  reader: SnapshotReader;
+  queue: JobQueue;
+  audit: AuditLog;
+  support: SupportService;
+  supportStore: SupportStore;
+  incidents: IncidentStore;
+  notifications: NotificationSummary;
+  /** Forget a cached tenant record after an operator changed it. */
+  tenantChanged(tenantId: string): void;
+}
+
+/** What the HTTP layer uses around the handlers. */
+export interface ApiRuntime {
+  deps: ApiDependencies;
+  verifier: TokenVerifier;
+  directory: TenantDirectory;
+  rateLimiter: RateLimiter;
+  providerTenantId: string | undefined;
+}
+
+export type { Caller };

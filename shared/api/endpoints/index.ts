@@ -1,0 +1,25 @@
+import type { Endpoint } from '../endpoint';
+import { auditEndpoints } from './audit';
+import { dashboardEndpoints } from './dashboard';
+import { meEndpoints } from './me';
+import { operatorEndpoints } from './operator';
+import { resourceEndpoints } from './resources';
+import { serviceHealthEndpoints } from './service-health';
+import { snapshotEndpoints } from './snapshots';
+import { supportEndpoints } from './support';
+
+/**
+ * Every portal API endpoint, grouped as the function files register them. The OpenAPI document,
+ * the authorisation matrix and the validation tests are generated from this registry.
+ */
+export const portalEndpointGroups = {
+  me: meEndpoints,
+  dashboard: dashboardEndpoints,
+  resources: [...resourceEndpoints, ...snapshotEndpoints],
+  serviceHealth: serviceHealthEndpoints,
+  support: supportEndpoints,
+  audit: auditEndpoints,
+  operator: operatorEndpoints,
+} satisfies Record<string, Endpoint[]>;
+
+export const portalEndpoints: Endpoint[] = Object.values(portalEndpointGroups).flat();

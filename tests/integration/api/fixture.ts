@@ -1,0 +1,131 @@
+import type { CallOptions } from './harness';
+import { ApiHarness, PROVIDER, TENANT_A, TENANT_B } from './harness';
+
+/** Tenant A with a protected mailbox, a committed snapshot, a support request; tenant B with its own. */
+export interface ApiFixture {
+  resourceId: string;
+  snapshotId: string;
+  itemId: string;
+  requestId: string;
+  incidentId: string;
+  /** Tenant B's own resource and snapshot. */
+  resourceIdB: string;
+  snapshotIdB: string;
+}
+
+export const itemIdOf = (sourceId: string) => Buffer.from(sourceId, 'utf8').toString('base64url');
+
+export async function seedFixture(h: ApiHarness): Promise<ApiFixture> {
+  await h.seedTenant(TENANT_A, { premiumSupport: true });
+  await h.seedTenant(TENANT_B);
+  const resource = await h.seedResource(TENANT_A, 'mailbox', 'alice');
+  const resourceB = await h.seedResource(TENANT_B, 'mailbox', 'bob');
+  const snapshot = await h.seedSnapshot(TENANT_A, resource.resourceId);
+  const snapshotB = await h.seedSnapshot(TENANT_B, resourceB.resourceId);
+  const admin = await h.token({ tenantId: TENANT_A, roles: ['Backup.Admin'] });
+  const filed = await h.call('fileSupportRequest', { token: admin, body: sampleSupportRequest() });
+  if (filed.status !== 201) throw new Error(`seed support request: ${filed.status} ${filed.text}`);
+  const operator = await h.token({ tenantId: PROVIDER, roles: ['Backup.Operator'] });
+  const incident = await h.call('createIncident', {
+    token: operator,
+    body: {
+      services: ['exchange-backup'],
+      title: 'Slow mailbox backups',
+      impact: 'degraded',
+      message: 'Looking into it',
+    },
+  });
+  if (incident.status !== 201) throw new Error(`seed incident: ${incident.status} ${incident.text}`);
+  return {
+    resourceId: resource.resourceId,
+    snapshotId: snapshot.snapshotId,
+    itemId: itemIdOf('AAMkAD/1+x='),
+    requestId: filed.json.id,
+    incidentId: incident.json.id,
+    resourceIdB: resourceB.resourceId,
+    snapshotIdB: snapshotB.snapshotId,
+  };
+}
+
+export function sampleSupportRequest(overrides: Record<string, unknown> = {}) {
+  return {
+    category: 'technical',
+    severity: 'B',
+    title: 'Restore is slow',
+    description: 'A restore of one mailbox takes hours.',
+    contact: { email: 'admin@example.com', phone: '+31 20 123 4567', preferredMethod: 'email' },
+    ...overrides,
+  };
+}
+
+let tenantCounter = 0;
+
+/**
+ * A valid request for each endpoint, against the fixture's tenant A ids. The authorisation matrix
+ * and the validation tests fail for an endpoint missing here, so a new endpoint cannot be forgotten.
+ */
+export const validRequests: Record<string, (f: ApiFixture) => CallOptions> = {
+  getOpenApiDocument: () => ({}),
+  getMe: () => ({}),
+  getDashboard: () => ({}),
+  listResources: () => ({ query: { kind: 'mailbox', limit: '10' } }),
+  getResource: (f) => ({ params: { id: f.resourceId } }),
+  startResourceSnapshot: (f) => ({ params: { id: f.resourceId } }),
+  listResourceSnapshots: (f) => ({ params: { id: f.resourceId }, query: { limit: '5' } }),
+  getSnapshot: (f) => ({ params: { id: f.snapshotId } }),
+  listSnapshotItems: (f) => ({ params: { id: f.snapshotId }, query: { path: 'Inbox' } }),
+  getSnapshotItem: (f) => ({ params: { id: f.snapshotId, itemId: f.itemId } }),
+  downloadSnapshotItem: (f) => ({ params: { id: f.snapshotId, itemId: f.itemId } }),
+  getServiceHealth: () => ({}),
+  createIncident: () => ({
+    body: { services: ['portal'], title: 'Portal slow', impact: 'advisory', message: 'Investigating' },
+  }),
+  updateIncident: (f) => ({
+    params: { id: f.incidentId },
+    body: { status: 'identified', message: 'Found it' },
+  }),
+  fileSupportRequest: () => ({ body: sampleSupportRequest() }),
+  listSupportRequests: () => ({ query: { status: 'new' } }),
+  getSupportRequest: (f) => ({ params: { id: f.requestId } }),
+  listSupportComments: (f) => ({ params: { id: f.requestId } }),
+  addSupportComment: (f) => ({ params: { id: f.requestId }, body: { text: 'Any news?' } }),
+  listAudit: () => ({ query: { limit: '5' } }),
+  listTenants: () => ({ query: { status: 'active' } }),
+  getTenant: () => ({ params: { id: TENANT_A } }),
+  createTenant: () => ({
+    body: {
+      tenantId: `44444444-4444-4444-8444-${String(++tenantCounter).padStart(12, '0')}`,
+      displayName: 'Contoso',
+      plan: 'full',
+      licences: 50,
+      adminContactEmail: 'it@contoso.example',
+      timeZone: 'Europe/Amsterdam',
+    },
+  }),
+  updateTenant: () => ({ params: { id: TENANT_A }, body: { licences: 120 } }),
+  listAllSupportRequests: () => ({ query: { open: 'true' } }),
+  listOperatorSupportComments: (f) => ({ params: { id: f.requestId } }),
+  respondToSupportRequest: (f) => ({ params: { id: f.requestId }, body: { message: 'We are on it.' } }),
+};
+
+/** The same request with tenant B's ids where the endpoint takes a tenant-scoped id (else undefined). */
+export function foreignIds(operationId: string, f: ApiFixture): Record<string, string> | undefined {
+  switch (operationId) {
+    case 'getResource':
+    case 'startResourceSnapshot':
+    case 'listResourceSnapshots':
+      return { id: f.resourceId };
+    case 'getSnapshot':
+    case 'listSnapshotItems':
+      return { id: f.snapshotId };
+    case 'getSnapshotItem':
+    case 'downloadSnapshotItem':
+      return { id: f.snapshotId, itemId: f.itemId };
+    case 'getSupportRequest':
+    case 'listSupportComments':
+    case 'addSupportComment':
+      return { id: f.requestId };
+    default:
+      return undefined;
+  }
+}
