@@ -219,12 +219,23 @@ const ATTACHMENT_TYPES: readonly (readonly [string, number])[] = [
   ['eml', 4],
 ];
 
+/** {n} a number, {q} a quarter, {v} a version, {w} a week, {y} a year. */
+function fillPlaceholders(rng: Rng, s: string): string {
+  if (!s.includes('{')) return s;
+  return s
+    .replace('{n}', () => String(rng.int(100, 99999)))
+    .replace('{q}', () => String(rng.int(1, 4)))
+    .replace('{v}', () => `${rng.int(1, 4)}.${rng.int(0, 9)}`)
+    .replace('{w}', () => String(rng.int(1, 52)))
+    .replace('{y}', () => String(rng.int(2024, 2026)));
+}
+
 function fileName(rng: Rng, ext: string, language?: Language): string {
   const stems = FILE_STEMS[ext] ?? ['file'];
   let stem = rng.pick(stems);
   if (language === 'ja' && (ext === 'pdf' || ext === 'xlsx' || ext === 'docx'))
     stem = rng.pick(['請求書_{n}', '見積書', '議事録_{n}', '資料']);
-  return `${stem.replace('{n}', String(rng.int(100, 9999)))}.${ext}`;
+  return `${fillPlaceholders(rng, stem)}.${ext}`;
 }
 
 /** Attachments run smaller than files in drives (mail size limits, people zip and link instead). */
@@ -608,7 +619,7 @@ function generateMessage(
   const sent = received - rng.int(2, 180) * 1000;
 
   const subjects = SUBJECTS[plan.language] ?? SUBJECTS.en ?? ['Hello'];
-  let subject = flat(rng.pick(subjects).replace('{n}', String(rng.int(100, 99999))));
+  let subject = flat(fillPlaceholders(rng, rng.pick(subjects)));
   if (rng.chance(0.3)) subject = flat(rng.pick(REPLY_PREFIX[plan.language]) + subject);
 
   const attachments: GenAttachmentInfo[] = [];

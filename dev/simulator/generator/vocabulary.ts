@@ -322,13 +322,13 @@ export const SUBJECTS: Readonly<Record<string, readonly string[]>> = {
     'Draft proposal for review',
     'Quick question about the roadmap',
     'Welcome to the team!',
-    'Release schedule v{n}',
+    'Release schedule v{v}',
     'Customer feedback summary',
     'Your order #{n} has shipped',
     'Lunch on Friday?',
     'Board presentation – final version',
     '“Smart” pricing proposal €{n}',
-    'Weekly report week {n}',
+    'Weekly report week {w}',
     'Training session reminder',
   ],
   de: [
@@ -371,21 +371,22 @@ export const CLOSINGS: Readonly<Record<string, readonly string[]>> = {
   ja: ['よろしくお願いいたします。'],
 };
 
-/** File names per extension for drives and attachments; {n} becomes a number. */
+/** File names per extension for drives and attachments ({n} a number, {q} a quarter, {v} a version, {w} a week). */
 export const FILE_STEMS: Readonly<Record<string, readonly string[]>> = {
   docx: [
     'Q3 résumé',
     'Meeting notes',
     'Project charter',
     'Angebot Müller GmbH',
-    'Contract draft v{n}',
+    'Contract draft v{v}',
     'Übergabeprotokoll',
     'Procès-verbal',
     'Onboarding guide',
   ],
   xlsx: [
     'Budget 2026',
-    'Forecast Q{n}',
+    'Q{q} report {y}',
+    'Forecast Q{q}',
     'Reisekosten',
     'Sales pipeline',
     'Zestawienie kosztów',
