@@ -9,6 +9,7 @@ import {
   deriveKeys,
   open,
   randomName,
+  SEAL_OVERHEAD,
   sealParts,
   type ChunkType,
   type RepositoryKeys,
@@ -31,7 +32,15 @@ import {
 import { compressChunk, decompressChunk, DEFAULT_COMPRESSION, type CompressionOptions } from './compression';
 import { ByteLruCache } from './lru-cache';
 import { WRONG_MASTER_KEY, type MasterKeyProvider, type WrappedKey } from './master-key';
-import { PackBuilder, packBlobName, type PackEntry } from './pack';
+import {
+  PACK_TRAILER_BYTES,
+  PackBuilder,
+  packBlobName,
+  packIdFromBlobName,
+  parsePackHeader,
+  parsePackTrailer,
+  type PackEntry,
+} from './pack';
 import { decodeTree, encodeTree, TreeBuilder, type ContentRef, type Tree, type TreeEntry } from './tree';
 
 export interface RepositoryOptions {
@@ -321,23 +330,113 @@ export class Repository {
 
   /** Loads every index file into the in-memory index (called by openRepository). */
   async loadIndex(): Promise<void> {
-    const names: string[] = [];
-    for await (const blob of this.store.list('index/')) {
-      const id = indexIdFromBlobName(blob.name);
-      if (id) names.push(id);
+    const loaded = new Set<string>();
+    // A compaction may delete files between our listing and our reads; its replacement was written
+    // before the deletion, so listing again finds it. Three rounds is plenty.
+    for (let round = 0; round < 3; round++) {
+      const names = (await this.listIds('index/', indexIdFromBlobName)).filter((id) => !loaded.has(id));
+      let vanished = false;
+      await this.forEachLimited(names, this.options.indexLoadConcurrency, async (indexId) => {
+        const data = await this.store.get(indexBlobName(indexId));
+        if (!data) {
+          vanished = true;
+          return;
+        }
+        decodeIndexFile(this.keys.encryption, indexId, data, (id, location) => this.index.add(id, location));
+        loaded.add(indexId);
+      });
+      if (!vanished) return;
     }
+  }
+
+  /**
+   * Rebuilds index entries from the packs themselves (their headers), restic's `repair index`:
+   * indexes every chunk of every pack that no index file names (packs uploaded by a run that
+   * crashed before writing its index file), and writes one index file for them.
+   */
+  async rebuildIndex(): Promise<{ packsScanned: number; chunksAdded: number }> {
+    await this.flush();
+    let packsScanned = 0;
+    let chunksAdded = 0;
+    const packs: { name: string; size: number }[] = [];
+    for await (const blob of this.store.list('packs/')) if (packIdFromBlobName(blob.name)) packs.push(blob);
+    await this.forEachLimited(packs, this.options.indexLoadConcurrency, async (blob) => {
+      const packId = packIdFromBlobName(blob.name)!;
+      const entries = await this.readPackHeader(packId, blob.size);
+      packsScanned += 1;
+      for (const entry of entries) {
+        const location = { ...entry, packId };
+        if (this.index.add(entry.id, location)) {
+          this.durable.push({ ...location, id: entry.id });
+          chunksAdded += 1;
+        }
+      }
+    });
+    await this.writeIndex();
+    return { packsScanned, chunksAdded };
+  }
+
+  /** A pack's chunk list, from its encrypted header (`size`: the pack blob's length). */
+  async readPackHeader(packId: string, size: number): Promise<PackEntry[]> {
+    const name = packBlobName(packId);
+    if (size < PACK_TRAILER_BYTES + SEAL_OVERHEAD)
+      throw new AppError('permanent', `repository integrity check failed: pack ${packId} is too short`);
+    const trailer = await this.store.getRange(name, size - PACK_TRAILER_BYTES, PACK_TRAILER_BYTES);
+    const headerLength = parsePackTrailer(trailer, packId);
+    if (headerLength > size - PACK_TRAILER_BYTES)
+      throw new AppError(
+        'permanent',
+        `repository integrity check failed: pack ${packId} header length is wrong`,
+      );
+    const header = await this.store.getRange(name, size - PACK_TRAILER_BYTES - headerLength, headerLength);
+    return parsePackHeader(this.keys.encryption, packId, header);
+  }
+
+  /**
+   * Replaces all index files with one (cheaper opens after many flushes). The new file is written
+   * first and names the files it supersedes; only then are they deleted. Concurrent writers only
+   * add files, which this leaves alone; a reader that meets a deleted file lists again.
+   */
+  async compactIndex(): Promise<{ filesBefore: number; chunks: number }> {
+    const ids = await this.listIds('index/', indexIdFromBlobName);
+    if (ids.length <= 1) return { filesBefore: ids.length, chunks: this.index.size };
+    const seen = new ChunkIndex();
+    const entries: IndexEntry[] = [];
+    for (const indexId of ids) {
+      const data = await this.store.get(indexBlobName(indexId));
+      if (!data) throw new AppError('conflict', 'another index compaction is running; try again later');
+      decodeIndexFile(this.keys.encryption, indexId, data, (id, location) => {
+        if (seen.add(id, location)) entries.push({ ...location, id: Buffer.from(id) });
+      });
+    }
+    const indexId = randomName();
+    const data = encodeIndexFile(this.keys.encryption, indexId, { entries, supersedes: ids });
+    await this.store.putNew(indexBlobName(indexId), data);
+    this.counters.storedBytes += data.length;
+    this.counters.indexFilesWritten += 1;
+    for (const old of ids) await this.store.deleteIfExists(indexBlobName(old));
+    return { filesBefore: ids.length, chunks: entries.length };
+  }
+
+  private async listIds(prefix: string, parse: (name: string) => string | undefined): Promise<string[]> {
+    const ids: string[] = [];
+    for await (const blob of this.store.list(prefix)) {
+      const id = parse(blob.name);
+      if (id) ids.push(id);
+    }
+    return ids;
+  }
+
+  private async forEachLimited<T>(
+    items: readonly T[],
+    limit: number,
+    work: (item: T) => Promise<void>,
+  ): Promise<void> {
     let next = 0;
     const worker = async () => {
-      while (next < names.length) {
-        const indexId = names[next++]!;
-        const data = await this.store.get(indexBlobName(indexId));
-        if (!data) continue; // compacted away between list and get
-        decodeIndexFile(this.keys.encryption, indexId, data, (id, location) => this.index.add(id, location));
-      }
+      while (next < items.length) await work(items[next++]!);
     };
-    await Promise.all(
-      Array.from({ length: Math.min(this.options.indexLoadConcurrency, names.length) }, worker),
-    );
+    await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
   }
 
   /** Whether a chunk (hex id) is stored or pending in this writer. */

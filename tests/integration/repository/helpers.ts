@@ -98,9 +98,9 @@ export async function listNames(store: BlobStore, prefix = ''): Promise<string[]
 }
 
 /**
- * Wraps a store and fails its `step`-th write (1-based): `before` the write reaches storage (a
- * crash or refused request), or `after` it (the write landed but the caller never heard: a
- * timeout, or the process dying right after).
+ * Wraps a store and fails its `step`-th write (1-based), or every write whose name `step`
+ * matches: `before` the write reaches storage (a crash or refused request), or `after` it (the
+ * write landed but the caller never heard: a timeout, or the process dying right after).
  */
 export class FailingStore implements BlobStore {
   writes = 0;
@@ -108,22 +108,23 @@ export class FailingStore implements BlobStore {
 
   constructor(
     private readonly inner: BlobStore,
-    private readonly step: number,
+    private readonly step: number | RegExp,
     private readonly mode: 'before' | 'after',
   ) {}
 
-  ensure(): Promise<void> {
-    return this.inner.ensure();
-  }
-
   async putNew(name: string, data: BlobData): Promise<void> {
     const write = ++this.writes; // concurrent uploads: remember which write this is
-    if (write === this.step && this.mode === 'before')
-      throw new AppError('unavailable', `injected failure before write ${this.step} (${name})`);
+    const fails = typeof this.step === 'number' ? write === this.step : this.step.test(name);
+    if (fails && this.mode === 'before')
+      throw new AppError('unavailable', `injected failure before write ${write} (${name})`);
     await this.inner.putNew(name, data);
     this.written.push(name);
-    if (write === this.step && this.mode === 'after')
-      throw new AppError('unavailable', `injected failure after write ${this.step} (${name})`);
+    if (fails && this.mode === 'after')
+      throw new AppError('unavailable', `injected failure after write ${write} (${name})`);
+  }
+
+  ensure(): Promise<void> {
+    return this.inner.ensure();
   }
 
   get(name: string): Promise<Buffer | undefined> {
