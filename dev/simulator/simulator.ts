@@ -20,7 +20,7 @@ import type { TenantShape } from './generator/contract';
 import { DriveUploadSessions } from './graph/drive-uploads';
 import { handleDownload } from './graph/downloads';
 import { MailUploadSessions } from './graph/mail-uploads';
-import { GraphPipeline } from './graph/pipeline';
+import { applyLatency, GraphPipeline } from './graph/pipeline';
 import { GraphError, renderGraphError } from './http/errors';
 import { createSimServer } from './http/server';
 import type { SimRequest, SimResponse } from './http/types';
@@ -197,9 +197,8 @@ export async function createSimulator(
       if (rule?.kind === 'reset') return { status: 0, headers: {}, resetConnection: true };
       if (rule?.kind === 'stall') await new Promise((resolve) => setTimeout(resolve, rule.stallMs ?? 1000));
       if (rule?.kind === 'vanish') vanish = true;
-      const latency =
-        limits.latencyMs + (limits.latencyJitterMs > 0 ? Math.random() * limits.latencyJitterMs : 0);
-      if (latency > 0) await new Promise((resolve) => setTimeout(resolve, latency));
+      // Graph calls take their latency inside the pipeline, holding their throttling slot meanwhile.
+      if (!req.path.startsWith('/v1.0/')) await applyLatency(limits);
       try {
         if (req.path.startsWith('/v1.0/') || req.path === '/v1.0')
           return await pipeline.handle(req, vanish, (name) => (endpoint = name));

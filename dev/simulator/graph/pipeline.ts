@@ -8,6 +8,7 @@ import type { GraphCall, SimContext } from '../context';
 import { GraphError, renderGraphError } from '../http/errors';
 import { graphSegments, Router } from '../http/router';
 import type { SimRequest, SimResponse } from '../http/types';
+import type { SimulatorLimits } from '../options';
 import { runBatch } from './batch';
 import { registerDrives } from './drives';
 import { registerGroups } from './groups';
@@ -107,6 +108,7 @@ export class GraphPipeline {
       release = this.sim.throttling.admitMailbox(token.appId, user?.id ?? mailbox, uploadBytes);
     }
     try {
+      await applyLatency(this.sim.limits);
       const response = await route.handle(call);
       Object.assign(response.headers, call.extraHeaders);
       return response;
@@ -114,6 +116,12 @@ export class GraphPipeline {
       release?.();
     }
   }
+}
+
+/** The configured service time of a request: fixed plus uniform jitter. */
+export async function applyLatency(limits: SimulatorLimits): Promise<void> {
+  const ms = limits.latencyMs + (limits.latencyJitterMs > 0 ? Math.random() * limits.latencyJitterMs : 0);
+  if (ms > 0) await new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 /** Segments that are ids rather than resource names, for per-endpoint counters. */
