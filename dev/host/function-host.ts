@@ -440,8 +440,12 @@ export class FunctionHost {
         },
       });
       proxyReq.on('response', (proxyRes) => {
-        const outHeaders = { ...proxyRes.headers };
-        delete outHeaders['x-ms-invocation-id'];
+        const outHeaders: http.OutgoingHttpHeaders = {};
+        for (const [name, value] of Object.entries(proxyRes.headers)) {
+          // Framing and connection headers belong to each hop; Node sets its own for the caller.
+          if (value !== undefined && !HOP_BY_HOP.has(name) && name !== 'x-ms-invocation-id')
+            outHeaders[name] = value;
+        }
         res.writeHead(proxyRes.statusCode ?? 200, outHeaders);
         proxyRes.pipe(res);
         proxyRes.on('end', resolve);
@@ -623,7 +627,10 @@ function writeHttpResponse(res: http.ServerResponse, response: RpcHttpData | und
   }
   const status = Number.parseInt(response.statusCode ?? '200', 10) || 200;
   for (const [name, value] of Object.entries(response.headers ?? {})) {
-    if (name.toLowerCase() === 'set-cookie') res.appendHeader('set-cookie', value);
+    const lower = name.toLowerCase();
+    // Framing and connection headers are the server's business (the library's proxy drops them too).
+    if (HOP_BY_HOP.has(lower) || lower === 'content-length') continue;
+    if (lower === 'set-cookie') res.appendHeader('set-cookie', value);
     else res.setHeader(name, value);
   }
   for (const cookie of response.cookies ?? []) res.appendHeader('set-cookie', serializeCookie(cookie));
