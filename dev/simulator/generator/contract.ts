@@ -295,6 +295,12 @@ export interface Generator {
   ): { contentSeed: number; size: number; pieces: ContentPiece[] };
   /** Added by the generator (optional): QuickXorHash over data that arrives in blocks. */
   createQuickXorHash?(): QuickXorHashState;
+  /**
+   * Added by the generator (optional): the body of a generated message, as
+   * `parseMimeMetadata(buildMime(message)).body` gives it, but without building and parsing the
+   * MIME (microseconds instead of milliseconds for a message with large attachments).
+   */
+  messageBody?(message: GenMessage): ParsedMimeMetadata['body'];
   /** Added by the generator (optional): one new message like the generated ones (control API "new mail"). */
   createMessage?(options: CreateMessageOptions): GenMessage;
   /** Added by the generator (optional): one new file like the generated ones (control API "new file"). */

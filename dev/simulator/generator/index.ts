@@ -3,6 +3,7 @@
  */
 import type { Generator } from './contract.js';
 import { editContent, fileBytes, fileStream } from './content.js';
+import { messageBody } from './message-content.js';
 import { buildMime } from './mime.js';
 import { parseMimeMetadata } from './parse.js';
 import { createQuickXorHash, quickXorHash } from './quickxorhash.js';
@@ -13,6 +14,7 @@ export type { ContentPiece, ContentSpec, EditOptions } from './content.js';
 export type { QuickXorHash } from './quickxorhash.js';
 export { PAGE_SIZE, contentSeedFor, editContent, fileBytes, fileStream, profileOfSeed } from './content.js';
 export { buildMime } from './mime.js';
+export { messageBody } from './message-content.js';
 export { parseMimeMetadata } from './parse.js';
 export { createQuickXorHash, quickXorHash } from './quickxorhash.js';
 export { asciiFold, createFile, createMessage, defaultShape, generateTenant } from './tenant.js';
@@ -29,4 +31,5 @@ export const generator: Generator = {
   createQuickXorHash,
   createMessage,
   createFile,
+  messageBody,
 };

@@ -281,3 +281,14 @@ export function bodyHtml(message: GenMessage, charset: MailCharset): string {
     `\r\n</div>\r\n</body>\r\n</html>\r\n`
   );
 }
+
+/**
+ * The body Graph returns for a generated message, without building or parsing its MIME: equal
+ * to `parseMimeMetadata(buildMime(message)).body` (mailparser gives LF line breaks).
+ */
+export function messageBody(message: GenMessage): { contentType: 'html' | 'text'; content: string } {
+  const plan = messagePlan(message.contentSeed);
+  return plan.html
+    ? { contentType: 'html', content: bodyHtml(message, plan.charset).replace(/\r\n/g, '\n') }
+    : { contentType: 'text', content: bodyText(message).replace(/\r\n/g, '\n') };
+}

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import {
   buildMime,
   createMessage,
+  messageBody,
   defaultShape,
   generateTenant,
   parseMimeMetadata,
@@ -64,6 +65,7 @@ describe('buildMime', () => {
       expect(parsed.attachments, where).toEqual(m.attachments);
       expect(parsed.hasAttachments, where).toBe(m.hasAttachments);
       expect(parsed.body.contentType).toBe(parsed.body.content.includes('<html') ? 'html' : 'text');
+      expect(messageBody(m), where).toEqual(parsed.body);
     }
   }, 120_000);
 
