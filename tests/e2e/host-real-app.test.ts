@@ -1,10 +1,9 @@
-import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { startAzurite } from '../../dev/azurite';
-import { HostExitedError, repoRoot, startHost } from '../support/host';
+import { HostExitedError, repoRoot, sampleSettings, startHost } from '../support/host';
 
 // The real app (dist/functions/*.js, as package.json "main" says) through the local host.
-const settingsFile = path.join(repoRoot, 'local.settings.sample.json');
+const settingsFile = sampleSettings;
 
 describe('the real app through the local host', () => {
   it('refuses to start with a missing BACKUP_MASTER_KEY, naming it, and exits 1', async () => {

@@ -6,7 +6,11 @@ import { createInterface } from 'node:readline';
 /**
  * Runs the local Functions host (the built `dist/dev/host/cli.js`) as a child process for a test.
  *
- *   const host = await startHost({ scriptRoot: repoRoot, env: { AzureWebJobsStorage: azurite.connectionString } });
+ *   const host = await startHost({
+ *     scriptRoot: repoRoot, // the real app: dist/functions/*.js (build first)
+ *     settingsFile: sampleSettings, // local.settings.json may not exist (CI); the sample always does
+ *     env: { AzureWebJobsStorage: azurite.connectionString },
+ *   });
  *   const response = await fetch(`${host.url}/api/health`);
  *   await host.stop();
  *
@@ -53,6 +57,8 @@ export class HostExitedError extends Error {
 
 export const repoRoot = path.resolve(__dirname, '..', '..');
 export const hostCli = path.join(repoRoot, 'dist', 'dev', 'host', 'cli.js');
+/** The committed settings with values that work locally (Azurite on 10000-10002: override AzureWebJobsStorage). */
+export const sampleSettings = path.join(repoRoot, 'local.settings.sample.json');
 
 const LISTENING = /Functions host listening on (http:\/\/\S+)/;
 
