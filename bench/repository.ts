@@ -10,6 +10,7 @@
  */
 import { createCipheriv, createHash, randomUUID } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { BlobServiceClient } from '@azure/storage-blob';
@@ -212,6 +213,9 @@ async function main(): Promise<void> {
     const results = {
       measuredAt: new Date().toISOString(),
       node: process.version,
+      // The machine may be shared: a high load average depresses every figure below.
+      loadAverage1m: round(loadavg()[0] ?? 0, 2),
+      cpus: cpus().length,
       workload: {
         smallItems: ITEMS,
         smallItemsMB: round(mb(mailBytes)),

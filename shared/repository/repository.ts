@@ -292,6 +292,8 @@ export class Repository {
   /** Packs sealed but not yet durable (uploading or waiting): their chunks must not be read from storage. */
   private readonly unflushedPacks = new Set<string>();
   private readonly uploads = new Set<Promise<void>>();
+  /** Packs sealed and waiting for an upload slot (not in `uploads` yet): flush waits for them too. */
+  private readonly sealing = new Set<Promise<void>>();
   private durable: IndexEntry[] = [];
   /** Recently read pack segments (a few, most recent last), and those being fetched. */
   private segments: { packId: string; start: number; data: Buffer }[] = [];
@@ -514,7 +516,8 @@ export class Repository {
   async flush(): Promise<void> {
     this.throwIfFailed();
     if (this.current && this.current.count > 0) await this.sealPack();
-    while (this.uploads.size > 0) await Promise.allSettled([...this.uploads]);
+    while (this.uploads.size > 0 || this.sealing.size > 0)
+      await Promise.allSettled([...this.uploads, ...this.sealing]);
     this.throwIfFailed();
     await this.writeIndex();
   }
@@ -734,10 +737,18 @@ export class Repository {
   }
 
   /** Seals the open pack and starts its upload, waiting for a free upload slot first. */
-  private async sealPack(): Promise<void> {
+  private sealPack(): Promise<void> {
     const pack = this.current;
-    if (!pack) return;
+    if (!pack) return Promise.resolve();
     this.current = undefined;
+    const sealing = this.uploadPack(pack);
+    this.sealing.add(sealing);
+    const done = () => void this.sealing.delete(sealing);
+    sealing.then(done, done);
+    return sealing;
+  }
+
+  private async uploadPack(pack: PackBuilder): Promise<void> {
     while (this.uploads.size >= this.options.uploadConcurrency) await Promise.race(this.uploads);
     const entries = pack.entries;
     const data = pack.finish(this.keys.encryption);
