@@ -41,6 +41,7 @@ async function main(): Promise<void> {
   const port = values.port === undefined ? 7071 : Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535)
     throw new HostStartupError(`--port ${values.port} is not a port`);
+  // For errors outside any invocation (always printed: error level).
   const logger = createLogger();
 
   // A handler's stray promise or callback must not take the host down.
@@ -59,7 +60,7 @@ async function main(): Promise<void> {
     maxRequestBodyBytes: values['max-request-body'] ? Number(values['max-request-body']) : undefined,
     methodNotAllowed405: values['method-not-allowed'],
     shutdownGraceMs: values['shutdown-grace'] ? Number(values['shutdown-grace']) : undefined,
-    logger,
+    // No logger: the host builds one with host.json's logging level.
   });
 
   const settings = host.settings;
