@@ -24,7 +24,8 @@ export class RateLimiter {
     const now = this.clock.now().getTime();
     const ratePerMs = this.options.perMinute / 60_000;
     const bucket = this.buckets.get(key) ?? { tokens: this.options.burst, at: now };
-    bucket.tokens = Math.min(this.options.burst, bucket.tokens + (now - bucket.at) * ratePerMs);
+    // A clock that steps back refills nothing (rather than draining the bucket).
+    bucket.tokens = Math.min(this.options.burst, bucket.tokens + Math.max(0, now - bucket.at) * ratePerMs);
     bucket.at = now;
     if (bucket.tokens < 1) {
       this.buckets.set(key, bucket);

@@ -24,6 +24,8 @@ export interface TokenOptions {
   /** `published` (default): the JWKS key; `unpublished`: a key the JWKS lacks, under its own kid;
    * `forged`: the unpublished key under the published kid (a bad signature). */
   key?: 'published' | 'unpublished' | 'forged';
+  /** The token's notion of now (tests with a manual clock); default the real time. */
+  now?: Date;
 }
 
 export const TEST_AUDIENCE = 'api://m365-backup-portal-test';
@@ -64,7 +66,7 @@ export class TestIdentityProvider {
   }
 
   async token(options: TokenOptions): Promise<string> {
-    const now = Math.floor(Date.now() / 1000);
+    const now = Math.floor((options.now?.getTime() ?? Date.now()) / 1000);
     const signer =
       options.key === 'unpublished' || options.key === 'forged' ? this.unpublished.key : this.published.key;
     const kid = options.key === 'unpublished' ? this.unpublished.kid : this.published.kid;

@@ -67,6 +67,7 @@ export class ApiHarness {
     readonly runtime: ApiRuntime,
     readonly repositoryFor: (tenantId: string) => Promise<Repository>,
     readonly logs: string[],
+    readonly clock: Clock,
   ) {}
 
   static async start(options: HarnessOptions = {}): Promise<ApiHarness> {
@@ -106,7 +107,17 @@ export class ApiHarness {
       log: silentLogger,
       tenantCacheMs: 0,
     });
-    return new ApiHarness(azurite, idp, settings, storage, tables, runtime, repositoryFor, []);
+    return new ApiHarness(
+      azurite,
+      idp,
+      settings,
+      storage,
+      tables,
+      runtime,
+      repositoryFor,
+      [],
+      options.clock ?? systemClock,
+    );
   }
 
   async stop(): Promise<void> {
@@ -170,7 +181,7 @@ export class ApiHarness {
   }
 
   token(options: TokenOptions): Promise<string> {
-    return this.idp.token(options);
+    return this.idp.token({ now: this.clock.now(), ...options });
   }
 
   async seedTenant(tenantId: string, overrides: Partial<Tenant> = {}): Promise<Tenant> {
