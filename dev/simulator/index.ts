@@ -35,6 +35,7 @@ export async function startSimulator(
   const simulator = await createSimulator(options);
   await simulator.listen();
   const { sim, tls, appCertificate } = simulator;
+  const control = new ControlClient(sim.baseUrl, tls.caCertPem);
   return {
     url: sim.baseUrl,
     graphBaseUrl: sim.graphBase,
@@ -53,7 +54,10 @@ export async function startSimulator(
       privateKeyPem: appCertificate.keyPem,
     },
     portal: sim.portal,
-    control: new ControlClient(sim.baseUrl, tls.caCertPem),
-    stop: () => simulator.stop(),
+    control,
+    stop: async () => {
+      control.close();
+      await simulator.stop();
+    },
   };
 }

@@ -2,7 +2,7 @@
  * A typed client for the control API. It trusts the simulator's CA itself (node:https with `ca`),
  * so it works in processes started without NODE_EXTRA_CA_CERTS.
  */
-import { request } from 'node:https';
+import { Agent, request } from 'node:https';
 
 export interface ControlResponse<T = unknown> {
   status: number;
@@ -24,10 +24,20 @@ export interface FaultSpec {
 }
 
 export class ControlClient {
+  /** Its own connection pool: sockets never outlive the simulator they were opened to. */
+  private readonly agent: Agent;
+
   constructor(
     private readonly baseUrl: string,
-    private readonly caCertPem: string,
-  ) {}
+    caCertPem: string,
+  ) {
+    this.agent = new Agent({ keepAlive: true, ca: caCertPem });
+  }
+
+  /** Closes pooled connections. */
+  close(): void {
+    this.agent.destroy();
+  }
 
   /** Any request to the simulator (control API, Graph, download URLs), trusting its CA. */
   async request<T = unknown>(
@@ -50,7 +60,7 @@ export class ControlClient {
         {
           method,
           headers: { ...headers, ...(payload ? { 'content-length': String(payload.length) } : {}) },
-          ca: this.caCertPem,
+          agent: this.agent,
         },
         (res) => {
           const chunks: Buffer[] = [];
