@@ -211,6 +211,92 @@ function exchangeHost(rng: Rng): string {
   return `${rng.pick(SERVERS)}.${rng.pick(['eurprd07', 'eurprd04', 'namprd12', 'apcprd03'])}.prod.outlook.com`;
 }
 
+/** A long opaque header value (base64 tokens), folded the way Exchange folds it. */
+function opaque(key: string, value: string): string {
+  const lines: string[] = [];
+  let rest = `${key}: ${value}`;
+  while (rest.length > 76) {
+    lines.push(rest.slice(0, 76));
+    rest = rest.slice(76);
+  }
+  lines.push(rest);
+  return lines.join('\r\n\t');
+}
+
+function b64(rng: Rng, bytes: number): string {
+  return Buffer.from(rng.hex(bytes), 'hex').toString('base64');
+}
+
+/** What a message from outside picks up on its way in: SPF, DKIM, the sender's own relay. */
+function originHeaders(rng: Rng, fromDomain: string, toDomain: string, sent: number): string[] {
+  const ip = `${rng.int(20, 223)}.${rng.int(0, 255)}.${rng.int(0, 255)}.${rng.int(1, 254)}`;
+  const relay = `mail-${rng.pick(['wm1', 'ej1', 'lf1', 'pj1'])}-f${rng.int(10, 99)}.${fromDomain}`;
+  return [
+    fold(
+      'Received',
+      `from ${relay} (${ip}) by ${rng.pick(['DB1PEPF', 'AMS0EPF', 'VI1EUR04FT'])}${rng.int(10000, 99999)}.mail.protection.outlook.com (10.167.${rng.int(0, 255)}.${rng.int(1, 254)}) with Microsoft SMTP Server (version=TLS1_3, cipher=TLS_AES_256_GCM_SHA384) id 15.20.${rng.int(7000, 8999)}.${rng.int(10, 40)} via Frontend Transport; ${rfc2822Date(new Date(sent + 800).toISOString())}`,
+    ),
+    fold(
+      'Authentication-Results',
+      `spf=pass (sender IP is ${ip}) smtp.mailfrom=${fromDomain}; dkim=pass (signature was verified) header.d=${fromDomain};dmarc=pass action=none header.from=${fromDomain};compauth=pass reason=100`,
+    ),
+    fold(
+      'Received-SPF',
+      `Pass (protection.outlook.com: domain of ${fromDomain} designates ${ip} as permitted sender) receiver=protection.outlook.com; client-ip=${ip}; helo=${relay}; pr=C`,
+    ),
+    opaque(
+      'DKIM-Signature',
+      `v=1; a=rsa-sha256; c=relaxed/relaxed; d=${fromDomain}; s=${rng.pick(['selector1', '20230601', 'google', 'k1'])}; t=${Math.floor(sent / 1000)}; darn=${toDomain}; h=to:subject:message-id:date:from:mime-version:from:to:cc:subject:date:message-id:reply-to; bh=${b64(rng, 32)}; b=${b64(rng, 256)}`,
+    ),
+  ];
+}
+
+/** The X-MS-Exchange-* and anti-spam stamps Exchange Online leaves on every delivered message. */
+function transportHeaders(
+  rng: Rng,
+  inbound: boolean,
+  host: string,
+  toDomain: string,
+  received: number,
+  language: string,
+): string[] {
+  const stamp = (t: number): string => {
+    const d = new Date(t);
+    const p = (n: number, w = 2): string => String(n).padStart(w, '0');
+    return `${p(d.getUTCDate())} ${['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'][d.getUTCMonth()] ?? 'Jan'} ${d.getUTCFullYear()} ${p(d.getUTCHours())}:${p(d.getUTCMinutes())}:${p(d.getUTCSeconds())}.${p(rng.int(0, 9999), 4)} (UTC)`;
+  };
+  const networkId = rng.guid();
+  const tenant = Rng.derive(deriveSeed(0, toDomain), 'tenant').guid();
+  const sfs = Array.from({ length: rng.int(4, 9) }, () => `(${rng.int(1000, 99999999)})`).join('');
+  return [
+    `X-MS-Exchange-Organization-SCL: ${inbound ? rng.int(1, 5) : -1}`,
+    `X-MS-Exchange-Organization-AuthSource: ${host}`,
+    `X-MS-Exchange-Organization-AuthAs: ${inbound ? 'Anonymous' : 'Internal'}`,
+    `X-MS-Exchange-Organization-Network-Message-Id: ${networkId}`,
+    `X-MS-Exchange-Organization-MessageDirectionality: ${inbound ? 'Incoming' : 'Originating'}`,
+    `X-MS-PublicTrafficType: Email`,
+    `X-MS-TrafficTypeDiagnostic: ${host.split('.')[0] ?? host}:EE_|${rng.pick(['AM9PR07MB7154', 'DB9PR07MB8210'])}:EE_`,
+    `X-MS-Office365-Filtering-Correlation-Id: ${networkId}`,
+    fold(
+      'X-Microsoft-Antispam',
+      `BCL:0;ARA:13230040|${rng.int(1000000, 9999999)}|${rng.int(100000, 999999)}|${rng.int(1000, 99999)};`,
+    ),
+    fold(
+      'X-Forefront-Antispam-Report',
+      `CIP:${inbound ? `${rng.int(20, 223)}.${rng.int(0, 255)}.${rng.int(0, 255)}.${rng.int(1, 254)}` : '255.255.255.255'};CTRY:;LANG:${language};SCL:${inbound ? 1 : -1};SRV:;IPV:NLI;SFV:NSPM;H:${host};PTR:;CAT:NONE;SFS:${sfs};DIR:${inbound ? 'INB' : 'INT'};`,
+    ),
+    opaque('X-Microsoft-Antispam-Message-Info', b64(rng, rng.int(900, 1800))),
+    `X-MS-Exchange-CrossTenant-OriginalArrivalTime: ${stamp(received)}`,
+    `X-MS-Exchange-CrossTenant-Network-Message-Id: ${networkId}`,
+    `X-MS-Exchange-CrossTenant-Id: ${tenant}`,
+    `X-MS-Exchange-CrossTenant-AuthSource: ${host}`,
+    `X-MS-Exchange-CrossTenant-AuthAs: ${inbound ? 'Anonymous' : 'Internal'}`,
+    `X-MS-Exchange-CrossTenant-FromEntityHeader: ${inbound ? 'Internet' : 'Hosted'}`,
+    `X-MS-Exchange-Transport-EndToEndLatency: 00:00:${String(rng.int(0, 59)).padStart(2, '0')}.${rng.int(1000000, 9999999)}`,
+    `X-MS-Exchange-Processed-By-BccFoldering: 15.20.${rng.int(7000, 8999)}.000`,
+  ];
+}
+
 /** Full RFC 5322 MIME of a generated message (CRLF line endings), identical for identical input. */
 export function buildMime(message: GenMessage): Buffer {
   const plan = messagePlan(message.contentSeed);
@@ -268,8 +354,12 @@ export function buildMime(message: GenMessage): Buffer {
       'Received',
       `from ${hostB} ([fe80::${rng.hex(2)}:${rng.hex(2)}:${rng.hex(2)}:${rng.hex(2)}]) by ${hostB} ([fe80::${rng.hex(2)}:${rng.hex(2)}%${rng.int(3, 9)}]) with mapi id 15.20.${rng.int(7000, 8999)}.${rng.int(10, 40)}; ${hop(sent + Math.min(1000, received - sent))}`,
     ),
-    addressHeader('From', [message.from]),
   ];
+  const fromDomain = message.from.address.split('@')[1] ?? 'example.com';
+  const toDomain = message.toRecipients[0]?.address.split('@')[1] ?? fromDomain;
+  const inbound = fromDomain !== toDomain;
+  if (inbound) headers.push(...originHeaders(rng, fromDomain, toDomain, sent));
+  headers.push(addressHeader('From', [message.from]));
   if (message.toRecipients.length > 0) headers.push(addressHeader('To', message.toRecipients));
   if (message.ccRecipients.length > 0) headers.push(addressHeader('CC', message.ccRecipients));
   headers.push(textHeader('Subject', message.subject, plan.charset, plan.headerEncoding));
@@ -294,6 +384,7 @@ export function buildMime(message: GenMessage): Buffer {
   );
   headers.push(`X-MS-Has-Attach: ${message.hasAttachments ? 'yes' : ''}`.trimEnd());
   headers.push('X-MS-TNEF-Correlator:');
+  headers.push(...transportHeaders(rng, inbound, hostA, toDomain, received, plan.language));
   headers.push(...body.headers);
   headers.push('MIME-Version: 1.0');
   const root: Part = { ...body, headers };

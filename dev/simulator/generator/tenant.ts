@@ -576,6 +576,14 @@ function flat(s: string): string {
   return Buffer.from(s, 'utf8').toString('utf8');
 }
 
+/** Message-IDs as outside mailers write them (Gmail's CA+…, Exchange elsewhere, a uuid otherwise). */
+function externalMessageId(rng: Rng, address: string): string {
+  const domain = address.split('@')[1] ?? 'example.com';
+  if (domain === 'gmail.com') return flat(`<CA+${rng.hex(20)}@mail.gmail.com>`);
+  if (domain === 'outlook.com') return serverMessageId(rng, 'namprd12.prod.outlook.com');
+  return flat(`<${rng.guid()}.${rng.int(1000, 9999)}@${domain}>`);
+}
+
 function serverMessageId(rng: Rng, host: string): string {
   const server = rng.pick(['AM9PR07MB7154', 'DB9PR07MB8210', 'PAXPR03MB7890', 'VI1PR04MB5566']);
   return flat(`<${server}${rng.hex(18).toUpperCase()}@${server}.${host}>`);
@@ -676,7 +684,7 @@ function generateMessage(
     receivedDateTime: iso(received),
     internetMessageId:
       external && !outgoing
-        ? flat(`<CA+${rng.hex(20)}@mail.gmail.com>`)
+        ? externalMessageId(rng, from.address)
         : serverMessageId(rng, `${rng.pick(['eurprd07', 'eurprd04', 'namprd12'])}.prod.outlook.com`),
     isRead: outgoing || (wk === 'junkemail' ? rng.chance(0.3) : rng.chance(age > 7 * DAY ? 0.96 : 0.55)),
     flagStatus: roll < 0.05 ? 'flagged' : roll < 0.08 ? 'complete' : 'notFlagged',
