@@ -18,6 +18,8 @@ export {
   LocalMasterKey,
   KeyVaultMasterKey,
   WRONG_MASTER_KEY,
+  masterKeyFromSettings,
+  type MasterKeySettings,
   type MasterKeyProvider,
   type KeyWrapClient,
   type KeyVaultMasterKeyOptions,

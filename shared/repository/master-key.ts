@@ -186,3 +186,33 @@ function translateVaultError(error: unknown, what: string): AppError {
   if (status === 400 || status === 404) return new AppError('permanent', message, { cause: error });
   return new AppError('unavailable', message, { cause: error });
 }
+
+/** The master key settings (shared/config/settings.ts validates that exactly one kind is set). */
+export interface MasterKeySettings {
+  BACKUP_MASTER_KEY?: string | undefined;
+  KEY_VAULT_URI?: string | undefined;
+  KEY_VAULT_KEY_NAME?: string | undefined;
+}
+
+/**
+ * The master key the settings name: Key Vault (with `credential`, the app's managed identity)
+ * when KEY_VAULT_URI and KEY_VAULT_KEY_NAME are set, otherwise the local BACKUP_MASTER_KEY.
+ */
+export function masterKeyFromSettings(
+  settings: MasterKeySettings,
+  credential?: TokenCredential,
+): MasterKeyProvider {
+  if (settings.KEY_VAULT_URI && settings.KEY_VAULT_KEY_NAME) {
+    if (!credential)
+      throw new AppError('invalid', 'a Key Vault master key needs a credential (the managed identity)');
+    return KeyVaultMasterKey.fromSettings(settings.KEY_VAULT_URI, settings.KEY_VAULT_KEY_NAME, credential);
+  }
+  if (settings.BACKUP_MASTER_KEY) return LocalMasterKey.fromBase64(settings.BACKUP_MASTER_KEY);
+  throw new AppError(
+    'invalid',
+    'no master key: set BACKUP_MASTER_KEY, or KEY_VAULT_URI and KEY_VAULT_KEY_NAME',
+    {
+      details: [{ field: 'BACKUP_MASTER_KEY', message: 'missing' }],
+    },
+  );
+}

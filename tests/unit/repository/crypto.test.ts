@@ -6,6 +6,7 @@ import {
   KeyVaultMasterKey,
   LocalMasterKey,
   WRONG_MASTER_KEY,
+  masterKeyFromSettings,
   type KeyWrapClient,
 } from '../../../shared/repository/master-key';
 
@@ -104,6 +105,26 @@ function fakeVaultKey(kid: string): KeyWrapClient & { calls: string[] } {
     },
   };
 }
+
+describe('masterKeyFromSettings', () => {
+  it('picks the local key or Key Vault from the settings, and says what is missing', () => {
+    const local = masterKeyFromSettings({ BACKUP_MASTER_KEY: Buffer.alloc(32, 1).toString('base64') });
+    expect(local.provider).toBe('local');
+    const credential = { getToken: async () => null };
+    const vault = masterKeyFromSettings(
+      { KEY_VAULT_URI: 'https://backup-vault.vault.azure.net/', KEY_VAULT_KEY_NAME: 'backup-master' },
+      credential,
+    );
+    expect(vault).toMatchObject({
+      provider: 'key-vault',
+      masterKeyId: 'https://backup-vault.vault.azure.net/keys/backup-master',
+    });
+    expect(() =>
+      masterKeyFromSettings({ KEY_VAULT_URI: 'https://v.vault.azure.net', KEY_VAULT_KEY_NAME: 'k' }),
+    ).toThrow(/credential/);
+    expect(() => masterKeyFromSettings({})).toThrow(/BACKUP_MASTER_KEY/);
+  });
+});
 
 describe('KeyVaultMasterKey', () => {
   const keyId = 'https://backup-vault.vault.azure.net/keys/backup-master';
