@@ -12,19 +12,11 @@
  * containers with a little plain structure are.
  */
 import { Readable } from 'node:stream';
+import type { ContentPiece, EditFileOptions } from './contract.js';
 import { Rng, deriveSeed } from './prng.js';
 import { COMMON_WORDS, SENTENCES } from './vocabulary.js';
 
 export const PAGE_SIZE = 4096;
-
-/** A range of a content stream. */
-export interface ContentPiece {
-  /** The content seed whose stream the bytes come from. */
-  seed: number;
-  /** Offset in that stream. */
-  offset: number;
-  length: number;
-}
 
 /** What determines a file's bytes. `pieces`, when present, replaces "the first `size` bytes of contentSeed's stream". */
 export interface ContentSpec {
@@ -318,6 +310,8 @@ function readInto(spec: ContentSpec, start: number, end: number, out: Uint8Array
     readStreamInto(piece.seed, piece.offset + (from - pStart), to - from, out, o);
     o += to - from;
   }
+  // Pieces shorter than the declared size: zeros, never uninitialised memory.
+  out.fill(0, o, outPos + (end - start));
 }
 
 function clampRange(spec: ContentSpec, start?: number, end?: number): [number, number] {
@@ -361,14 +355,7 @@ export function fileStream(
 
 // ---- edits -----------------------------------------------------------------------------------
 
-export interface EditOptions {
-  /** Seed of the edit (the server's counter, for example); the same seed gives the same edit. */
-  editSeed: number;
-  /** Upper bound of the share of bytes changed, inserted or removed (default 0.02). */
-  changedFraction?: number;
-  /** Number of edit sites (default: 1 to 4, more for large files). */
-  sites?: number;
-}
+export type EditOptions = EditFileOptions;
 
 /**
  * A new version of a file that shares most bytes with `base`: a few overwritten, inserted and

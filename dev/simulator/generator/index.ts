@@ -10,7 +10,7 @@ import { createQuickXorHash, quickXorHash } from './quickxorhash.js';
 import { createFile, createMessage, defaultShape, generateTenant } from './tenant.js';
 
 export type * from './contract.js';
-export type { ContentPiece, ContentSpec, EditOptions } from './content.js';
+export type { ContentSpec, EditOptions } from './content.js';
 export type { QuickXorHash } from './quickxorhash.js';
 export { PAGE_SIZE, contentSeedFor, editContent, fileBytes, fileStream, profileOfSeed } from './content.js';
 export { buildMime } from './mime.js';

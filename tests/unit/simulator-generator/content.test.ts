@@ -207,3 +207,13 @@ describe('edited files', () => {
     expect(fileBytes(empty).length).toBe(empty.size);
   });
 });
+
+describe('inconsistent pieces', () => {
+  it('pad with zeros when the pieces are shorter than the size', () => {
+    const spec = { contentSeed: 1, size: 100, pieces: [{ seed: 17, offset: 0, length: 60 }] };
+    const bytes = fileBytes(spec);
+    expect(bytes.length).toBe(100);
+    expect(bytes.subarray(0, 60).equals(fileBytes({ contentSeed: 17, size: 60 }))).toBe(true);
+    expect(bytes.subarray(60).equals(Buffer.alloc(40))).toBe(true);
+  });
+});
