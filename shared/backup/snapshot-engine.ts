@@ -1,5 +1,6 @@
 import { AppError } from '../errors/app-error';
 import type { TenantGraph } from '../graph/graph-client';
+import { newJobUsage, withJobUsage } from '../observability/job-usage';
 import type { Logger } from '../observability/logger';
 import { QueueNames, type JobQueue } from '../queues/job-queues';
 import type { Repository } from '../repository';
@@ -126,31 +127,31 @@ async function runUnderLease(
 
   const graph = deps.graphFor(resource.tenantId);
   const repository = await deps.repositoryFor(resource.tenantId);
-  const requestsBefore = graph.stats.requests;
-  const throttledBefore = graph.stats.throttled;
-  const storedBefore = repository.stats().storedBytes;
   const previous = await findPrevious(deps, resource);
   const report = reporter(record);
-
+  // Jobs of one tenant share the Graph client and the repository writer: count this job's share.
+  const usage = newJobUsage();
   const account = () => {
-    record.graphRequests += graph.stats.requests - requestsBefore;
-    record.throttledRequests += graph.stats.throttled - throttledBefore;
-    record.storedBytes += repository.stats().storedBytes - storedBefore;
+    record.graphRequests += usage.graphRequests;
+    record.throttledRequests += usage.graphThrottled;
+    record.storedBytes += usage.storedBytes;
     record.updatedAt = deps.clock.now().toISOString();
   };
 
   let result;
   try {
-    result = await handler.runSlice({
-      resource,
-      graph,
-      repository,
-      previous,
-      state: run.handlerState,
-      outOfTime: () => deps.clock.now().getTime() >= deadline,
-      report,
-      log,
-    });
+    result = await withJobUsage(usage, () =>
+      handler.runSlice({
+        resource,
+        graph,
+        repository,
+        previous,
+        state: run.handlerState,
+        outOfTime: () => deps.clock.now().getTime() >= deadline,
+        report,
+        log,
+      }),
+    );
   } catch (error) {
     if (error instanceof AppError && resourceLevelFailures.has(error.code)) {
       await repository.flush();

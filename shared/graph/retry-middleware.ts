@@ -1,4 +1,5 @@
 import type { Context, Middleware } from '@microsoft/microsoft-graph-client';
+import { currentJobUsage } from '../observability/job-usage';
 import { isNetworkError } from './graph-errors';
 import type { GraphStats, TenantGate } from './tenant-gate';
 
@@ -47,6 +48,8 @@ export class RetryMiddleware implements Middleware {
     for (let attempt = 1; ; attempt++) {
       await this.gate.ready();
       this.stats.requests++;
+      const usage = currentJobUsage();
+      if (usage) usage.graphRequests++;
       try {
         await this.next.execute(context);
       } catch (error) {
@@ -64,8 +67,10 @@ export class RetryMiddleware implements Middleware {
       }
       const response = context.response;
       if (!response || !retryableStatus.has(response.status)) return;
-      if (response.status === 429) this.stats.throttled++;
-      else this.stats.unavailable++;
+      if (response.status === 429) {
+        this.stats.throttled++;
+        if (usage) usage.graphThrottled++;
+      } else this.stats.unavailable++;
       if (attempt >= this.policy.maxAttempts || !replayable) return;
       const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'));
       const delay = retryAfterMs ?? this.backoff(attempt);

@@ -1,3 +1,4 @@
+import { currentJobUsage } from '../observability/job-usage';
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { Readable } from 'node:stream';
 import type { BlobServiceClient } from '@azure/storage-blob';
@@ -193,7 +194,7 @@ export async function openRepository(params: OpenRepositoryParams): Promise<Repo
   if (actual.length !== expected.length || !timingSafeEqual(actual, expected))
     throw new AppError('permanent', 'repository integrity check failed: the config blob was modified');
 
-  const repository = new Repository(store, params.tenantId, config, keys, options);
+  const repository = new Repository(store, params.tenantId, config, keys, options, clock, dataKey);
   await repository.loadIndex();
   return repository;
 }
@@ -321,6 +322,9 @@ export class Repository {
     private readonly config: RepositoryConfig,
     private readonly keys: RepositoryKeys,
     readonly options: RepositoryOptions,
+    private readonly clock: () => Date = () => new Date(),
+    /** Held only to re-wrap it under another master key (rotation). */
+    private readonly dataKey?: Buffer,
   ) {
     this.gear = gearTable(keys.gearSeed);
     this.cache = new ByteLruCache(options.cacheBytes);
@@ -439,6 +443,25 @@ export class Repository {
       while (next < items.length) await work(items[next++]!);
     };
     await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
+  }
+
+  /**
+   * Master key rotation, step one: stores the tenant's data key wrapped by `masterKey` too (a new
+   * `keys/` record with the same data key id). Nothing is re-encrypted. Once every worker uses the
+   * new master key, the old records can be deleted (step two, by an operator).
+   */
+  async addMasterKey(masterKey: MasterKeyProvider): Promise<string> {
+    if (!this.dataKey) throw new AppError('internal', 'this repository was opened without its data key');
+    const wrapped = await masterKey.wrap(this.dataKey, this.config.repositoryId);
+    const record: KeyRecord = {
+      version: 1,
+      dataKeyId: this.config.dataKeyId,
+      createdAt: this.clock().toISOString(),
+      ...wrapped,
+    };
+    const name = `keys/${randomName()}`;
+    await this.store.putNew(name, Buffer.from(JSON.stringify(record, null, 2)));
+    return name;
   }
 
   /** Whether a chunk (hex id) is stored or pending in this writer. */
@@ -726,6 +749,11 @@ export class Repository {
     this.index.add(id, { ...entry, packId: this.current.packId });
     this.counters.newChunks += 1;
     this.counters.newChunkBytes += plain.length;
+    const usage = currentJobUsage();
+    if (usage) {
+      usage.newChunks += 1;
+      usage.storedBytes += sealedLength;
+    }
     if (this.current.size >= this.options.packTargetSize) await this.sealPack();
     return id.toString('hex');
   }

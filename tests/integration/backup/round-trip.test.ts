@@ -145,4 +145,22 @@ describe('backup round trip against the simulator', () => {
     expect(thread.posts.length).toBeGreaterThan(0);
     expect(thread.topic).toBe(threads[0]!.metadata?.topic);
   });
+
+  it("counts each job's own Graph requests and stored bytes when jobs of one tenant run at once", async () => {
+    const tenant = await stack.simulator.control.tenant(stack.tenantId);
+    const second = tenant.users.filter((u) => u.hasMailbox && u.driveId)[1]!;
+    const mailbox = await stack.protect('mailbox', second.id, second.userPrincipalName);
+    const drive = await stack.protect('onedrive', second.id, second.userPrincipalName);
+    await stack.simulator.control.resetCounters();
+    const [mail, files] = await Promise.all([
+      stack.snapshot(mailbox.resourceId),
+      stack.snapshot(drive.resourceId),
+    ]);
+    const served = (await stack.simulator.control.counters()).total;
+    expect(mail.graphRequests).toBeGreaterThan(mail.items);
+    expect(files.graphRequests).toBeGreaterThan(1);
+    expect(mail.graphRequests + files.graphRequests).toBeLessThanOrEqual(served);
+    expect(mail.storedBytes).toBeGreaterThan(0);
+    expect(mail.storedBytes).toBeLessThan(mail.logicalBytes);
+  });
 });
