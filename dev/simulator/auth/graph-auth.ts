@@ -24,12 +24,30 @@ function invalid(message: string): GraphError {
   return new GraphError(401, 'InvalidAuthenticationToken', message, wwwAuthenticate);
 }
 
+/** Tokens already verified, with their expiry (signature checks dominate small requests otherwise). */
+const verified = new Map<string, { token: AppToken; exp: number; keyId: string }>();
+
 export function authenticateGraph(sim: SimContext, req: SimRequest): AppToken {
   const header = req.headers['authorization'];
   if (!header) throw invalid('Access token is empty.');
   const match = /^Bearer\s+(.+)$/i.exec(header.trim());
   if (!match) throw invalid('Access token is empty.');
-  const jwt = decodeJwt(match[1]!);
+  const cached = verified.get(match[1]!);
+  if (
+    cached &&
+    cached.keyId === sim.keys.kid &&
+    cached.exp > sim.state.now().getTime() / 1000 &&
+    sim.state.tenant(cached.token.tenantId)
+  ) {
+    return cached.token;
+  }
+  const token = verifyAppToken(sim, match[1]!);
+  if (verified.size > 5000) verified.clear();
+  return token;
+}
+
+function verifyAppToken(sim: SimContext, raw: string): AppToken {
+  const jwt = decodeJwt(raw);
   if (!jwt) throw invalid('IDX14100: JWT is not well formed, there are no dots (.).');
   if (jwt.header.kid !== sim.keys.kid || !verifySignature(jwt, sim.keys.publicKey)) {
     throw invalid('Access token validation failure. Invalid signature.');
@@ -47,12 +65,14 @@ export function authenticateGraph(sim: SimContext, req: SimRequest): AppToken {
   if (p['idtyp'] !== 'app') {
     throw invalid('Only application (app-only) tokens are accepted by this simulator.');
   }
-  return {
+  const token: AppToken = {
     tenantId: tid,
     appId: String(p['appid'] ?? ''),
     roles: Array.isArray(p['roles']) ? (p['roles'] as string[]) : [],
     oid: String(p['oid'] ?? ''),
   };
+  verified.set(raw, { token, exp: p['exp'], keyId: sim.keys.kid });
+  return token;
 }
 
 /** Roles that allow reading or writing each workload (application permissions). */
