@@ -20,7 +20,17 @@ export interface MessagePlan {
   html: boolean;
 }
 
+let lastPlan: { seed: number; plan: MessagePlan } | null = null;
+
 export function messagePlan(contentSeed: number): MessagePlan {
+  // The tenant generator asks twice per message (subject, then preview): keep the last one.
+  if (lastPlan?.seed === contentSeed) return lastPlan.plan;
+  const plan = computePlan(contentSeed);
+  lastPlan = { seed: contentSeed, plan };
+  return plan;
+}
+
+function computePlan(contentSeed: number): MessagePlan {
   const rng = Rng.derive(contentSeed, 'plan');
   const language = rng.weighted<Language>([
     ['en', 62],
