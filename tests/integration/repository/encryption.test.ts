@@ -87,6 +87,23 @@ describe('repository encryption against Azurite', () => {
     expect((await readAll(right.readContent(ref))).equals(sampleMail(3))).toBe(true);
   });
 
+  it('rotates the master key: after adding the new one, both open the repository, and data reads back', async () => {
+    const tenantId = newTenantId();
+    const repo = await fixture.open(tenantId);
+    const ref = await repo.putBuffer(sampleMail(6));
+    await repo.flush();
+    const next = new LocalMasterKey(randomBytes(32));
+    await expect(openRepository({ blobs: fixture.blobs, tenantId, masterKey: next })).rejects.toThrow(
+      WRONG_MASTER_KEY,
+    );
+    await repo.addMasterKey(next);
+    const rotated = await openRepository({ blobs: fixture.blobs, tenantId, masterKey: next });
+    expect((await readAll(rotated.readContent(ref))).equals(sampleMail(6))).toBe(true);
+    expect(rotated.repositoryId).toBe(repo.repositoryId);
+    expect((await fixture.open(tenantId)).has(ref.chunks[0]!)).toBe(true);
+    expect(await listNames(fixture.store(tenantId), 'keys/')).toHaveLength(2);
+  });
+
   it('wraps the data key with a Key Vault key (fake CryptographyClient) and reopens with it', async () => {
     const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
     const oaep = { padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha256' };
