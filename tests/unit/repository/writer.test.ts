@@ -1,0 +1,82 @@
+import { describe, expect, it } from 'vitest';
+import { AppError } from '../../../shared/errors/app-error';
+import {
+  LocalMasterKey,
+  MemoryBlobStore,
+  containerNameForTenant,
+  openRepository,
+  type BlobData,
+} from '../../../shared/repository';
+import { sampleMail } from '../../../shared/repository/sample-mail';
+
+const masterKey = new LocalMasterKey(Buffer.alloc(32, 1));
+const tenantId = '9f1d2c1e-5b7a-4f7e-9a51-0c2d3e4f5a6b';
+
+/** A memory store whose pack uploads fail while `failPacks` is set. */
+class FlakyStore extends MemoryBlobStore {
+  failPacks = false;
+  override async putNew(name: string, data: BlobData): Promise<void> {
+    if (this.failPacks && name.startsWith('packs/')) throw new AppError('unavailable', 'storage is down');
+    return super.putNew(name, data);
+  }
+}
+
+describe('repository writer (in memory)', () => {
+  it('reports logical and stored bytes, and stores nothing twice', async () => {
+    const repo = await openRepository({ store: new MemoryBlobStore(), tenantId, masterKey });
+    for (let i = 0; i < 20; i++) await repo.putBuffer(sampleMail(i % 10));
+    await repo.flush();
+    const stats = repo.stats();
+    expect(stats).toMatchObject({ newChunks: 10, dedupedChunks: 10, packsWritten: 1, indexFilesWritten: 1 });
+    const logical = Array.from({ length: 20 }, (_, i) => sampleMail(i % 10).length).reduce((a, b) => a + b);
+    expect(stats.logicalBytes).toBe(logical);
+    expect(stats.storedBytes).toBeLessThan(logical * 0.3); // half deduplicated, the rest compressed
+  });
+
+  it('reads its own writes before they are flushed (reading makes them durable first)', async () => {
+    const store = new MemoryBlobStore();
+    const repo = await openRepository({ store, tenantId, masterKey });
+    const ref = await repo.putBuffer(sampleMail(1));
+    expect([...store.blobs.keys()].some((name) => name.startsWith('packs/'))).toBe(false);
+    expect((await repo.readChunk(ref.chunks[0]!)).equals(sampleMail(1))).toBe(true);
+    expect([...store.blobs.keys()].some((name) => name.startsWith('index/'))).toBe(true);
+  });
+
+  it('after a failed pack upload, refuses further work instead of deduplicating against lost chunks', async () => {
+    const store = new FlakyStore();
+    const repo = await openRepository({ store, tenantId, masterKey });
+    await repo.putBuffer(sampleMail(1));
+    store.failPacks = true;
+    await expect(repo.flush()).rejects.toMatchObject({
+      code: 'unavailable',
+      message: expect.stringContaining('must be reopened'),
+    });
+    await expect(repo.putBuffer(sampleMail(1))).rejects.toThrow(/must be reopened/);
+    store.failPacks = false;
+    const again = await openRepository({ store, tenantId, masterKey });
+    const ref = await again.putBuffer(sampleMail(1));
+    await again.flush();
+    expect(again.stats().newChunks).toBe(1);
+    expect((await again.readChunk(ref.chunks[0]!)).equals(sampleMail(1))).toBe(true);
+  });
+
+  it('refuses a modified config and a repository of another tenant', async () => {
+    const store = new MemoryBlobStore();
+    await openRepository({ store, tenantId, masterKey });
+    await expect(openRepository({ store, tenantId: 'another-tenant', masterKey })).rejects.toThrow(
+      /belongs to tenant/,
+    );
+    const config = JSON.parse(store.blobs.get('config')!.toString());
+    store.blobs.set(
+      'config',
+      Buffer.from(JSON.stringify({ ...config, chunker: { minSize: 64, avgSize: 128, maxSize: 256 } })),
+    );
+    await expect(openRepository({ store, tenantId, masterKey })).rejects.toThrow(/config blob was modified/);
+  });
+
+  it('names a tenant container after the tenant id and rejects names storage would refuse', () => {
+    expect(containerNameForTenant('9F1D2C1E-5B7A-4F7E-9A51-0C2D3E4F5A6B')).toBe(`repo-${tenantId}`);
+    expect(() => containerNameForTenant('../x')).toThrow(AppError);
+    expect(() => containerNameForTenant('a--b')).toThrow(/cannot name a repository container/);
+  });
+});
