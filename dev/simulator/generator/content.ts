@@ -2,7 +2,8 @@
  * File bytes, generated on demand and random-access.
  *
  * Every content seed names an endless deterministic byte stream made of 4 KiB pages; page i of
- * seed s depends only on (s, i), so any range of a 1 GB file is produced without producing the
+ * seed s depends only on (s, i) (text pages: copies from a segment pool; random pages: AES-CTR
+ * keystream), so any range of a 1 GB file is produced without producing the
  * bytes before it. A file is the first `size` bytes of its seed's stream, or, for an edited
  * version, a list of pieces (ranges of streams) that reuse the original's bytes around the edits.
  *
@@ -11,6 +12,7 @@
  * archives are random; Office files and PDFs are mostly random with some text, as deflated
  * containers with a little plain structure are.
  */
+import { createCipheriv } from 'node:crypto';
 import { Readable } from 'node:stream';
 import type { ContentPiece, EditFileOptions } from './contract.js';
 import { Rng, deriveSeed } from './prng.js';
@@ -175,18 +177,30 @@ function buildPool(kind: Pool): TextPool {
       }
       s = parts.join(' ') + (rng.chance(0.2) ? '\n\n' : ' ');
     } else if (kind === 'csv') {
-      const day = `2026-${String(rng.int(1, 12)).padStart(2, '0')}-${String(rng.int(1, 28)).padStart(2, '0')}`;
-      const amount = (rng.int(100, 2_000_000) / 100).toFixed(2);
-      s =
-        `${day},INV-${rng.int(10000, 99999)},${rng.pick(['Contoso Ltd', 'Fabrikam Inc', 'Müller GmbH', 'Northwind', 'Société Générale', 'Kowalski Sp. z o.o.'])},` +
-        `${rng.pick(words)} ${rng.pick(words)},${rng.pick(['EUR', 'USD', 'GBP', 'PLN', 'JPY'])},${amount},${rng.pick(['Paid', 'Open', 'Overdue'])}\r\n`;
+      // Two to five rows a segment: fewer, longer copies keep text pages fast.
+      const rows: string[] = [];
+      for (let r = rng.int(2, 5); r > 0; r--) {
+        const day = `2026-${String(rng.int(1, 12)).padStart(2, '0')}-${String(rng.int(1, 28)).padStart(2, '0')}`;
+        const amount = (rng.int(100, 2_000_000) / 100).toFixed(2);
+        rows.push(
+          `${day},INV-${rng.int(10000, 99999)},${rng.pick(['Contoso Ltd', 'Fabrikam Inc', 'Müller GmbH', 'Northwind', 'Société Générale', 'Kowalski Sp. z o.o.'])},` +
+            `${rng.pick(words)} ${rng.pick(words)},${rng.pick(['EUR', 'USD', 'GBP', 'PLN', 'JPY'])},${amount},${rng.pick(['Paid', 'Open', 'Overdue'])}\r\n`,
+        );
+      }
+      s = rows.join('');
     } else {
-      const n = rng.int(3, 12);
-      const ws: string[] = [];
-      for (let k = 0; k < n; k++) ws.push(rng.pick(words));
-      s = rng.chance(0.5)
-        ? `<w:p><w:pPr><w:pStyle w:val="Normal"/></w:pPr><w:r><w:t xml:space="preserve">${ws.join(' ')}</w:t></w:r></w:p>\n`
-        : `<row r="${rng.int(1, 900)}"><c r="B${rng.int(1, 900)}" t="s"><v>${rng.int(0, 400)}</v></c><c r="C${rng.int(1, 900)}"><v>${rng.int(0, 99999)}</v></c></row>\n`;
+      const lines: string[] = [];
+      for (let r = rng.int(1, 3); r > 0; r--) {
+        const n = rng.int(3, 12);
+        const ws: string[] = [];
+        for (let k = 0; k < n; k++) ws.push(rng.pick(words));
+        lines.push(
+          rng.chance(0.5)
+            ? `<w:p><w:pPr><w:pStyle w:val="Normal"/></w:pPr><w:r><w:t xml:space="preserve">${ws.join(' ')}</w:t></w:r></w:p>\n`
+            : `<row r="${rng.int(1, 900)}"><c r="B${rng.int(1, 900)}" t="s"><v>${rng.int(0, 400)}</v></c><c r="C${rng.int(1, 900)}"><v>${rng.int(0, 99999)}</v></c></row>\n`,
+        );
+      }
+      s = lines.join('');
     }
     segments.push(Buffer.from(s, 'utf8'));
   }
@@ -213,55 +227,55 @@ function poolOf(kind: Pool): TextPool {
 
 // ---- pages -----------------------------------------------------------------------------------
 
-const pageWords = new Uint32Array(PAGE_SIZE / 4);
-const pageBytes = new Uint8Array(pageWords.buffer);
+const pageBytes = new Uint8Array(PAGE_SIZE);
 
-/** Fills `pageBytes` with page `index` of `seed`'s stream. */
-function generatePage(seed: number, index: number): void {
-  const profile = PROFILES[seed & 15] as Profile;
-  const h = deriveSeed(seed, index);
-  // sfc32 inline: this loop is the hot path of every download.
-  let a = h;
-  let b = (Math.imul(h ^ (h >>> 15), 0x2c1b3c6d) ^ 0x9e3779b9) | 0;
-  let c = (Math.imul(b ^ (b >>> 12), 0x297a2d39) ^ 0x85ebca6b) | 0;
-  let d = 1;
-  for (let i = 0; i < 8; i++) {
-    const t = (((a + b) | 0) + d) | 0;
-    d = (d + 1) | 0;
-    a = b ^ (b >>> 9);
-    b = (c + (c << 3)) | 0;
-    c = (c << 21) | (c >>> 11);
-    c = (c + t) | 0;
+/** The per-page value that decides text or random and seeds a text page. */
+function pageHash(seed: number, index: number): number {
+  return deriveSeed(seed, index);
+}
+
+function isTextPage(profile: Profile, h: number): boolean {
+  return (
+    profile.textShare >= 1 || (profile.textShare > 0 && mix(h ^ 0x5bd1e995) / 4294967296 < profile.textShare)
+  );
+}
+
+/** Fills `pageBytes` with text page `index` of `seed`'s stream: segments of the profile's pool. */
+function generateTextPage(profile: Profile, h: number): void {
+  const pool = poolOf(profile.pool);
+  const src = pool.bytes;
+  let pos = 0;
+  let x = h;
+  while (pos < PAGE_SIZE) {
+    x = mix(x);
+    const k = x & pool.mask;
+    const s = pool.starts[k] as number;
+    const n = Math.min((pool.ends[k] as number) - s, PAGE_SIZE - pos);
+    pageBytes.set(src.subarray(s, s + n), pos);
+    pos += n;
   }
-  const t0 = (((a + b) | 0) + d) | 0;
-  const isText =
-    profile.textShare >= 1 || (profile.textShare > 0 && (t0 >>> 0) / 4294967296 < profile.textShare);
-  if (isText) {
-    const pool = poolOf(profile.pool);
-    const src = pool.bytes;
-    let pos = 0;
-    let x = t0;
-    while (pos < PAGE_SIZE) {
-      x = mix(x);
-      const k = x & pool.mask;
-      const s = pool.starts[k] as number;
-      const n = Math.min((pool.ends[k] as number) - s, PAGE_SIZE - pos);
-      pageBytes.set(src.subarray(s, s + n), pos);
-      pos += n;
-    }
-  } else {
-    const w = pageWords;
-    for (let i = 0; i < w.length; i++) {
-      const t = (((a + b) | 0) + d) | 0;
-      d = (d + 1) | 0;
-      a = b ^ (b >>> 9);
-      b = (c + (c << 3)) | 0;
-      c = (c << 21) | (c >>> 11);
-      c = (c + t) | 0;
-      w[i] = t;
-    }
+}
+
+/**
+ * Random pages are AES-128-CTR keystream (native, several hundred MB/s to GB/s): key from the
+ * seed, counter = page * 256 (a 4 KiB page is 256 AES blocks), so page i is the same bytes
+ * whether it is produced alone or in a run of pages, and a run is one cipher call.
+ */
+const ZEROS = Buffer.alloc(64 * PAGE_SIZE);
+const MAX_RUN = ZEROS.length / PAGE_SIZE;
+
+function keystream(seed: number, firstPage: number, pages: number): Buffer {
+  const key = Buffer.allocUnsafe(16);
+  let k = seed >>> 0;
+  for (let i = 0; i < 4; i++) {
+    k = deriveSeed(k, 'aes', i);
+    key.writeUInt32BE(k, i * 4);
   }
-  if (index === 0 && profile.magic.length > 0) pageBytes.set(profile.magic, 0);
+  const iv = Buffer.alloc(16);
+  const counter = firstPage * (PAGE_SIZE / 16);
+  iv.writeUInt32BE(Math.floor(counter / 4294967296), 8);
+  iv.writeUInt32BE(counter >>> 0, 12);
+  return createCipheriv('aes-128-ctr', key, iv).update(ZEROS.subarray(0, pages * PAGE_SIZE));
 }
 
 function mix(x: number): number {
@@ -272,18 +286,31 @@ function mix(x: number): number {
 
 /** Copies `length` bytes of `seed`'s stream from `offset` into `out` at `outPos`. */
 function readStreamInto(seed: number, offset: number, length: number, out: Uint8Array, outPos: number): void {
-  let pos = offset;
-  let remaining = length;
-  let o = outPos;
-  while (remaining > 0) {
-    const page = Math.floor(pos / PAGE_SIZE);
-    const inPage = pos - page * PAGE_SIZE;
-    const n = Math.min(PAGE_SIZE - inPage, remaining);
-    generatePage(seed, page);
-    out.set(n === PAGE_SIZE ? pageBytes : pageBytes.subarray(inPage, inPage + n), o);
-    o += n;
-    pos += n;
-    remaining -= n;
+  if (length <= 0) return;
+  const profile = PROFILES[seed & 15] as Profile;
+  const end = offset + length;
+  const lastPage = Math.floor((end - 1) / PAGE_SIZE);
+  let page = Math.floor(offset / PAGE_SIZE);
+  // Copies the part of [pageStart, pageStart + bytes.length) that falls in the range.
+  const emit = (firstPage: number, bytes: Uint8Array): void => {
+    const start = firstPage * PAGE_SIZE;
+    const from = Math.max(offset, start);
+    const to = Math.min(end, start + bytes.length);
+    if (firstPage === 0 && profile.magic.length > 0) bytes.set(profile.magic, 0);
+    out.set(bytes.subarray(from - start, to - start), outPos + (from - offset));
+  };
+  while (page <= lastPage) {
+    const h = pageHash(seed, page);
+    if (isTextPage(profile, h)) {
+      generateTextPage(profile, h);
+      emit(page, pageBytes);
+      page++;
+      continue;
+    }
+    let run = 1;
+    while (run < MAX_RUN && page + run <= lastPage && !isTextPage(profile, pageHash(seed, page + run))) run++;
+    emit(page, keystream(seed, page, run));
+    page += run;
   }
 }
 
