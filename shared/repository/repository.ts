@@ -3,7 +3,7 @@ import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypt
 import { Readable } from 'node:stream';
 import type { BlobServiceClient } from '@azure/storage-blob';
 import { AppError } from '../errors/app-error';
-import { AzureBlobStore, blobDataLength, type BlobStore } from './blob-store';
+import { AzureBlobStore, blobDataLength, type BlobData, type BlobStore } from './blob-store';
 import {
   chunkAad,
   computeChunkId,
@@ -226,7 +226,7 @@ async function createConfig(
   const record: KeyRecord = { version: 1, dataKeyId, createdAt, ...wrapped };
   const keyBlob = `keys/${randomName()}`;
   // Key first, config second: a config never names a key that is not there.
-  await store.putNew(keyBlob, Buffer.from(JSON.stringify(record, null, 2)));
+  await putOnce(store, keyBlob, Buffer.from(JSON.stringify(record, null, 2)));
   const config: RepositoryConfig = {
     version: CONFIG_VERSION,
     repositoryId,
@@ -241,10 +241,13 @@ async function createConfig(
     return { config, dataKey };
   } catch (error) {
     if (!(error instanceof AppError) || error.code !== 'conflict') throw error;
-    // Another worker created the repository first: use theirs, drop our unused key.
-    await store.deleteIfExists(keyBlob);
     const winner = await readConfig(store);
     if (!winner) throw error;
+    // Our own write landed and a retry of it met it: the config is ours.
+    if (winner.dataKeyId === dataKeyId && winner.repositoryId === repositoryId)
+      return { config: winner, dataKey };
+    // Another worker created the repository first: use theirs, drop our unused key.
+    await store.deleteIfExists(keyBlob);
     return { config: winner };
   }
 }
@@ -417,7 +420,7 @@ export class Repository {
     }
     const indexId = randomName();
     const data = encodeIndexFile(this.keys.encryption, indexId, { entries, supersedes: ids });
-    await this.store.putNew(indexBlobName(indexId), data);
+    await putOnce(this.store, indexBlobName(indexId), data);
     this.counters.storedBytes += data.length;
     this.counters.indexFilesWritten += 1;
     for (const old of ids) await this.store.deleteIfExists(indexBlobName(old));
@@ -460,7 +463,7 @@ export class Repository {
       ...wrapped,
     };
     const name = `keys/${randomName()}`;
-    await this.store.putNew(name, Buffer.from(JSON.stringify(record, null, 2)));
+    await putOnce(this.store, name, Buffer.from(JSON.stringify(record, null, 2)));
     return name;
   }
 
@@ -780,8 +783,7 @@ export class Repository {
     while (this.uploads.size >= this.options.uploadConcurrency) await Promise.race(this.uploads);
     const entries = pack.entries;
     const data = pack.finish(this.keys.encryption);
-    const upload = this.store
-      .putNew(packBlobName(pack.packId), data)
+    const upload = putOnce(this.store, packBlobName(pack.packId), data)
       .then(() => {
         this.counters.storedBytes += blobDataLength(data);
         this.counters.packsWritten += 1;
@@ -803,7 +805,7 @@ export class Repository {
       const indexId = randomName();
       const data = encodeIndexFile(this.keys.encryption, indexId, { entries, supersedes: [] });
       try {
-        await this.store.putNew(indexBlobName(indexId), data);
+        await putOnce(this.store, indexBlobName(indexId), data);
       } catch (error) {
         // The packs are durable but unindexed: keep the entries so a retried flush indexes them.
         this.durable = entries.concat(this.durable);
@@ -840,6 +842,20 @@ export class Repository {
           cause: this.failure,
         },
       );
+  }
+}
+
+/**
+ * Writes a blob under a fresh random name. "Already exists" can then only mean that an earlier
+ * attempt of this very write landed (the storage client retried after a lost response), so it
+ * counts as success.
+ */
+async function putOnce(store: BlobStore, name: string, data: BlobData): Promise<void> {
+  try {
+    await store.putNew(name, data);
+  } catch (error) {
+    if (error instanceof AppError && error.code === 'conflict') return;
+    throw error;
   }
 }
 

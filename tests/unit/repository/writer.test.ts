@@ -21,7 +21,25 @@ class FlakyStore extends MemoryBlobStore {
   }
 }
 
+/** Every write lands, then answers 409 as a storage client's retry after a lost response would. */
+class LostResponseStore extends MemoryBlobStore {
+  override async putNew(name: string, data: BlobData): Promise<void> {
+    await super.putNew(name, data);
+    throw new AppError('conflict', `blob ${name}: already exists`);
+  }
+}
+
 describe('repository writer (in memory)', () => {
+  it('treats "already exists" on a retried write of its own as success', async () => {
+    const store = new LostResponseStore();
+    const repo = await openRepository({ store, tenantId, masterKey });
+    const ref = await repo.putBuffer(sampleMail(2));
+    await repo.flush();
+    const reopened = await openRepository({ store, tenantId, masterKey });
+    expect(reopened.repositoryId).toBe(repo.repositoryId);
+    expect((await reopened.readChunk(ref.chunks[0]!)).equals(sampleMail(2))).toBe(true);
+  });
+
   it('reports logical and stored bytes, and stores nothing twice', async () => {
     const repo = await openRepository({ store: new MemoryBlobStore(), tenantId, masterKey });
     for (let i = 0; i < 20; i++) await repo.putBuffer(sampleMail(i % 10));
