@@ -194,7 +194,10 @@ export async function openRepository(params: OpenRepositoryParams): Promise<Repo
   if (actual.length !== expected.length || !timingSafeEqual(actual, expected))
     throw new AppError('permanent', 'repository integrity check failed: the config blob was modified');
 
-  const repository = new Repository(store, params.tenantId, config, keys, options, clock, dataKey);
+  // Chunk boundaries must stay the repository's own, or edited files would stop deduplicating:
+  // the chunker sizes in `options` apply only when the repository is created.
+  const effective: RepositoryOptions = { ...options, chunker: config.chunker };
+  const repository = new Repository(store, params.tenantId, config, keys, effective, clock, dataKey);
   await repository.loadIndex();
   return repository;
 }
@@ -261,7 +264,12 @@ async function unwrapDataKey(
   for await (const blob of store.list('keys/')) {
     const data = await store.get(blob.name);
     if (!data) continue;
-    const record = JSON.parse(data.toString('utf8')) as KeyRecord;
+    let record: KeyRecord;
+    try {
+      record = JSON.parse(data.toString('utf8')) as KeyRecord;
+    } catch {
+      continue; // not a key record we can use; another record may be
+    }
     if (record.dataKeyId === config.dataKeyId) records.push(record);
   }
   if (records.length === 0)

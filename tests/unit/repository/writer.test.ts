@@ -78,6 +78,14 @@ describe('repository writer (in memory)', () => {
     expect((await again.readChunk(ref.chunks[0]!)).equals(sampleMail(1))).toBe(true);
   });
 
+  it('keeps the chunk sizes it was created with, whatever a later opener asks for', async () => {
+    const store = new MemoryBlobStore();
+    const small = { minSize: 4096, avgSize: 16384, maxSize: 65536 };
+    await openRepository({ store, tenantId, masterKey, options: { chunker: small } });
+    const reopened = await openRepository({ store, tenantId, masterKey });
+    expect(reopened.options.chunker).toEqual(small);
+  });
+
   it('refuses a modified config and a repository of another tenant', async () => {
     const store = new MemoryBlobStore();
     await openRepository({ store, tenantId, masterKey });
