@@ -146,6 +146,12 @@ export async function createSimulator(
       buildTenant(state, { tenantIndex: i, shape, now: buildOptions.now, consent });
   } else {
     sim.subscriptions.restore(usable.subscriptions);
+    // The app registration may have changed since the snapshot (settings): consent follows the app.
+    for (const tenant of state.tenants()) {
+      const granted = Object.values(tenant.consent)[0];
+      if (!tenant.isProvider && granted && !tenant.consent[sim.app.clientId])
+        tenant.consent[sim.app.clientId] = granted;
+    }
   }
 
   const saver = dataDir

@@ -43,6 +43,20 @@ export async function messageBody(
   return body;
 }
 
+function htmlToText(html: string): string {
+  return html
+    .replace(/<(style|script|head)[\s\S]*?<\/\1>/gi, '')
+    .replace(/<br\s*\/?>|<\/p>|<\/div>/gi, '\r\n')
+    .replace(/<[^>]+>/g, '')
+    .replace(/&nbsp;/g, ' ')
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&quot;/g, '"')
+    .replace(/&#39;/g, "'")
+    .replace(/&amp;/g, '&')
+    .trim();
+}
+
 export const defaultMessageProperties = [
   'createdDateTime',
   'lastModifiedDateTime',
@@ -77,7 +91,7 @@ export const defaultMessageProperties = [
 export async function messageEntity(
   sim: SimContext,
   message: MessageRec,
-  options: { immutableIds: boolean; select?: string[]; typed?: boolean },
+  options: { immutableIds: boolean; select?: string[]; typed?: boolean; bodyType?: string },
 ): Promise<Record<string, unknown>> {
   const id = options.immutableIds ? message.immutableId : message.restId;
   const ck = messageEtag(message);
@@ -119,8 +133,14 @@ export async function messageEntity(
   };
   for (const property of defaultMessageProperties) {
     if (!wants(property)) continue;
-    if (property === 'body') entity['body'] = await messageBody(sim, message);
-    else entity[property] = all[property]!();
+    if (property === 'body') {
+      const body = await messageBody(sim, message);
+      // Prefer: outlook.body-content-type="text" turns an HTML body into text.
+      entity['body'] =
+        options.bodyType?.toLowerCase() === 'text' && body.contentType === 'html'
+          ? { contentType: 'text', content: htmlToText(body.content) }
+          : body;
+    } else entity[property] = all[property]!();
   }
   if (
     options.select?.some((s) => s.toLowerCase() === 'singlevalueextendedproperties') &&

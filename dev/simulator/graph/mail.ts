@@ -309,7 +309,9 @@ async function getMessage(call: GraphCall): Promise<SimResponse> {
   const box = mailbox(call);
   const m = message(call, box);
   const { query } = listQuery(call);
+  const bodyType = parsePrefer(call.req).get('outlook.body-content-type');
   const entity = await messageEntity(call.sim, m, {
+    ...(bodyType ? { bodyType } : {}),
     immutableIds: wantsImmutableIds(call.req),
     select: query.select,
   });

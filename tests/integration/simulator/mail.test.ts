@@ -199,6 +199,11 @@ describe('simulator mail: folders, messages, delta, MIME, attachments, sendMail'
       receivedDateTime: '2025-01-02T03:04:05Z',
       sentDateTime: '2025-01-02T03:04:00Z',
     });
+    const asText = await t.graph('GET', `/users/${userId}/messages/${restored.body.id}?$select=body`, {
+      headers: { prefer: 'outlook.body-content-type="text"' },
+    });
+    expect(asText.body.body).toEqual({ contentType: 'text', content: 'hello' });
+    expect(asText.headers.get('preference-applied')).toBe('outlook.body-content-type="text"');
     const restoredMime = await t.graph('GET', `/users/${userId}/messages/${restored.body.id}/$value`, {
       raw: true,
     });
