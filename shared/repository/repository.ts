@@ -345,6 +345,11 @@ export class Repository {
     return this.config.repositoryId;
   }
 
+  /** True once a pack upload failed: this writer refuses further work and must be reopened. */
+  get failed(): boolean {
+    return this.failure !== undefined;
+  }
+
   /** Loads every index file into the in-memory index (called by openRepository). */
   async loadIndex(): Promise<void> {
     const loaded = new Set<string>();

@@ -2,6 +2,7 @@ import { DefaultAzureCredential, ManagedIdentityCredential } from '@azure/identi
 import type { ApiRuntime } from '../api/api-dependencies';
 import { createApiRuntime } from '../api/api-runtime';
 import { createWorkloadHandlers } from '../backup/workloads';
+import { repositoryCache } from '../backup/repository-cache';
 import { RunStateStore } from '../backup/run-state-store';
 import type { SnapshotEngineDependencies } from '../backup/snapshot-engine';
 import { SnapshotReader } from '../backup/snapshot-reader';
@@ -70,16 +71,9 @@ function createServices(settings: Settings): Services {
   const storage = createStorageClients(settings);
   const tables = new Tables(storage);
   const masterKey = masterKeyFrom(settings);
-  const repositories = new Map<string, Promise<Repository>>();
-  const repositoryFor = (tenantId: string): Promise<Repository> => {
-    let repository = repositories.get(tenantId);
-    if (!repository) {
-      repository = openRepository({ blobs: storage.blobs, tenantId, masterKey });
-      repository.catch(() => repositories.delete(tenantId));
-      repositories.set(tenantId, repository);
-    }
-    return repository;
-  };
+  const repositoryFor = repositoryCache((tenantId) =>
+    openRepository({ blobs: storage.blobs, tenantId, masterKey }),
+  );
   const graph = new GraphClientFactory({
     baseUrl: settings.GRAPH_BASE_URL,
     authorityHost: settings.ENTRA_AUTHORITY_HOST,

@@ -2,6 +2,7 @@ import { QueueClient } from '@azure/storage-queue';
 import { startAzurite, type RunningAzurite } from '../../dev/azurite';
 import { startSimulator, type RunningSimulator, type SimulatorLimits } from '../../dev/simulator';
 import type { TenantShape } from '../../dev/simulator/generator/contract';
+import { repositoryCache } from '../../shared/backup/repository-cache';
 import { RunStateStore } from '../../shared/backup/run-state-store';
 import {
   runSnapshotJob,
@@ -18,7 +19,7 @@ import type { Settings } from '../../shared/config/settings';
 import { GraphClientFactory } from '../../shared/graph/graph-client';
 import { silentLogger } from '../../shared/observability/logger';
 import { QueueNames, StorageJobQueue } from '../../shared/queues/job-queues';
-import { LocalMasterKey, openRepository, type Repository } from '../../shared/repository';
+import { LocalMasterKey, openRepository } from '../../shared/repository';
 import { resourceIdOf, type Resource, type ResourceKind } from '../../shared/resources/resource';
 import { ResourceStore } from '../../shared/resources/resource-store';
 import { ResourceLeases } from '../../shared/storage/resource-lease';
@@ -72,15 +73,9 @@ export class BackupStack {
     const storage = createStorageClients(settings);
     const tables = new Tables(storage);
     const masterKey = new LocalMasterKey(Buffer.from(settings.BACKUP_MASTER_KEY!, 'base64'));
-    const repositories = new Map<string, Promise<Repository>>();
-    const repositoryFor = (tenantId: string) => {
-      let repository = repositories.get(tenantId);
-      if (!repository) {
-        repository = openRepository({ blobs: storage.blobs, tenantId, masterKey });
-        repositories.set(tenantId, repository);
-      }
-      return repository;
-    };
+    const repositoryFor = repositoryCache((tenantId) =>
+      openRepository({ blobs: storage.blobs, tenantId, masterKey }),
+    );
     const graph = new GraphClientFactory({
       baseUrl: settings.GRAPH_BASE_URL,
       authorityHost: settings.ENTRA_AUTHORITY_HOST,
