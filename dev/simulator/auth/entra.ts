@@ -220,7 +220,9 @@ export class EntraId {
         `Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '${clientId}'.`,
       );
     }
-    const scope = form.get('scope') ?? '';
+    // The v1 endpoint names the resource instead of a scope.
+    const resource = form.get('resource');
+    const scope = form.get('scope') ?? (resource ? `${resource.replace(/\/$/, '')}/.default` : '');
     const scopes = scope.split(' ').filter(Boolean);
     const graphScope = scopes.find((s) =>
       graphAudiences.some((a) => s === `${a.replace(/\/$/, '')}/.default`),

@@ -58,7 +58,7 @@ function userDrive(call: GraphCall, idOrUpn: string): DriveRec {
   if (!user) throw notFound.directory(idOrUpn);
   const drive = user.driveId ? call.tenant.drives[user.driveId] : undefined;
   // An unprovisioned OneDrive is not auto-provisioned for app-only callers.
-  if (!drive) throw new GraphError(404, 'itemNotFound', 'Item not found');
+  if (!drive) throw new GraphError(404, 'ResourceNotFound', "User's mysite not found.");
   return drive;
 }
 
