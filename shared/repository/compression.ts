@@ -21,7 +21,8 @@ import { AppError } from '../errors/app-error';
  *
  * Brotli 2 is the default: deflate-6's ratio at nearly brotli-1's speed; higher levels gain a
  * few percent of storage for a third of the speed. Chunks that do not shrink by 5% are stored raw (flag 0):
- * already-compressed files (JPEG, ZIP, Office documents) cost only a 64 KiB probe.
+ * already-compressed files (JPEG, ZIP, Office documents) cost only a 64 KiB probe (three
+ * slices, so a chunk that is part text and part image is still compressed).
  */
 export type CompressionAlgorithm = 'brotli' | 'deflate' | 'none';
 
@@ -37,6 +38,8 @@ export const DEFAULT_COMPRESSION: CompressionOptions = { algorithm: 'brotli', le
 export const COMPRESSION_FLAG = { none: 0, deflate: 1, brotli: 2 } as const;
 
 const PROBE_BYTES = 64 * 1024;
+/** Probes at a quarter, half and three quarters: a chunk may be part text, part image. */
+const PROBE_POINTS = [0.25, 0.5, 0.75];
 const KEEP_BELOW = 0.95;
 
 function compressWith(algorithm: 'brotli' | 'deflate', level: number, data: Uint8Array): Buffer {
@@ -55,12 +58,18 @@ function compressWith(algorithm: 'brotli' | 'deflate', level: number, data: Uint
 /** Compresses if it pays; returns the flag to store with the chunk. */
 export function compressChunk(data: Buffer, options: CompressionOptions): { flags: number; data: Buffer } {
   if (options.algorithm === 'none' || data.length < 64) return { flags: COMPRESSION_FLAG.none, data };
-  if (data.length > 2 * PROBE_BYTES) {
-    // Probe the middle of large chunks first: incompressible data is common in files.
-    const start = Math.floor((data.length - PROBE_BYTES) / 2);
-    const probe = data.subarray(start, start + PROBE_BYTES);
-    if (compressWith(options.algorithm, Math.min(options.level, 1), probe).length > probe.length * KEEP_BELOW)
-      return { flags: COMPRESSION_FLAG.none, data };
+  if (data.length > 4 * PROBE_BYTES) {
+    // Probe large chunks first (fast level, 3 × 21 KiB): incompressible data is common in files.
+    const slice = Math.floor(PROBE_BYTES / PROBE_POINTS.length);
+    let raw = 0;
+    let packed = 0;
+    for (const point of PROBE_POINTS) {
+      const start = Math.floor((data.length - slice) * point);
+      const probe = data.subarray(start, start + slice);
+      raw += probe.length;
+      packed += compressWith(options.algorithm, Math.min(options.level, 1), probe).length;
+    }
+    if (packed > raw * KEEP_BELOW) return { flags: COMPRESSION_FLAG.none, data };
   }
   const compressed = compressWith(options.algorithm, options.level, data);
   if (compressed.length > data.length * KEEP_BELOW) return { flags: COMPRESSION_FLAG.none, data };

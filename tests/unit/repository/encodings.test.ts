@@ -139,6 +139,19 @@ describe('compression', () => {
     expect(decompressChunk(deflated.flags, deflated.data, mail.length, 'x').equals(mail)).toBe(true);
   });
 
+  it('still compresses a large chunk that is part text and part incompressible', () => {
+    const text = Buffer.concat(Array.from({ length: 40 }, (_, i) => sampleMail(i, 20_000)));
+    // Text, then an image-like run right where a single middle probe would look, then text.
+    const mixed = Buffer.concat([
+      text.subarray(0, 350_000),
+      randomBytes(300_000),
+      text.subarray(350_000, 700_000),
+    ]);
+    const packed = compressChunk(mixed, { algorithm: 'brotli', level: 2 });
+    expect(packed.flags).toBe(COMPRESSION_FLAG.brotli);
+    expect(packed.data.length).toBeLessThan(mixed.length * 0.75);
+  });
+
   it('rejects a chunk whose size differs from what the index says', () => {
     const packed = compressChunk(sampleMail(4), { algorithm: 'brotli', level: 3 });
     expect(() => decompressChunk(packed.flags, packed.data, 10, 'chunk y')).toThrow(/chunk y/);
