@@ -350,7 +350,7 @@ export class Repository {
     return this.failure !== undefined;
   }
 
-  /** Loads every index file into the in-memory index (called by openRepository). */
+  /** Loads every index file into the in-memory index (openRepository calls it; not for callers). */
   async loadIndex(): Promise<void> {
     const loaded = new Set<string>();
     // A compaction may delete files between our listing and our reads; its replacement was written
@@ -550,7 +550,8 @@ export class Repository {
   /**
    * Makes everything put so far durable and indexed: seals the open pack, waits for every pack
    * upload, then writes one index file naming their chunks. Only after this may a snapshot record
-   * name a tree from this writer.
+   * name a tree from this writer. Call it at checkpoints, not per item: each call may upload a
+   * part-filled pack and writes one index file.
    */
   async flush(): Promise<void> {
     this.throwIfFailed();
