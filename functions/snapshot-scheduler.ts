@@ -9,6 +9,7 @@ export async function snapshotScheduler(timer: Timer, context: InvocationContext
     resources: services.resources,
     queue: services.queue,
     clock: services.clock,
+    spreadSeconds: services.settings.SNAPSHOT_SPREAD_SECONDS,
   });
   context.log('snapshot run scheduled', { ...run, isPastDue: timer.isPastDue });
 }

@@ -57,6 +57,13 @@ export const settingsSchema = z
       .min(10, 'expected at least 10 seconds')
       .max(3600, "expected at most 3600 seconds (the plan's execution limit must be longer)")
       .default(300),
+    /** Tenants start their scheduled snapshots spread over this many seconds (each at a stable offset). */
+    SNAPSHOT_SPREAD_SECONDS: z.coerce
+      .number({ error: 'expected a number of seconds' })
+      .int('expected whole seconds')
+      .min(0, 'expected 0 or more seconds')
+      .max(3600, 'expected at most 3600 seconds')
+      .default(300),
     /** Microsoft Graph's base URL (the simulator's locally). */
     GRAPH_BASE_URL: z
       .string()
