@@ -55,7 +55,7 @@ describe('repository crash safety against Azurite', () => {
   let file: Buffer;
   beforeAll(async () => {
     fixture = await startRepositoryFixture();
-    file = await pseudoRandomBytes(3, 512 * 1024);
+    file = await pseudoRandomBytes(3, 256 * 1024);
   });
   afterAll(async () => {
     await fixture?.stop();
