@@ -7,13 +7,18 @@ import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:
 
 export class OpaqueTokens {
   private readonly key: Buffer;
+  /** GCM nonces: a random prefix per process and a counter, so no nonce repeats under this key. */
+  private readonly noncePrefix = randomBytes(4);
+  private counter = 0n;
 
   constructor(secret: Buffer) {
     this.key = createHash('sha256').update(secret).update('opaque-tokens').digest();
   }
 
   seal(payload: object): string {
-    const iv = randomBytes(12);
+    const iv = Buffer.allocUnsafe(12);
+    this.noncePrefix.copy(iv, 0);
+    iv.writeBigUInt64BE(this.counter++, 4);
     const cipher = createCipheriv('aes-256-gcm', this.key, iv);
     const body = Buffer.concat([cipher.update(JSON.stringify(payload), 'utf8'), cipher.final()]);
     return Buffer.concat([iv, body, cipher.getAuthTag()]).toString('base64url');
