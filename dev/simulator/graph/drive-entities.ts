@@ -91,7 +91,9 @@ export function itemEntity(
     name: item.parentId ? item.name : 'root',
     webUrl: path ? `${drive.webUrl}/${path.split('/').map(encodeURIComponent).join('/')}` : drive.webUrl,
   });
-  if (!options.delta) body['cTag'] = ctag(item);
+  // cTag is "not returned if the item is a folder" (driveItem resource), yet Microsoft's root sample
+  // carries one; ODfB delta omits it on create/modify (driveitem-delta remarks).
+  if (!options.delta && (!item.isFolder || !item.parentId)) body['cTag'] = ctag(item);
   body['size'] = item.isFolder ? folderSize(drive, item) : (item.content?.size ?? 0);
   body['createdBy'] = identitySet(item.createdBy);
   body['lastModifiedBy'] = identitySet(item.lastModifiedBy);
