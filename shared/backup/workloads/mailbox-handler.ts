@@ -61,12 +61,19 @@ interface GraphMailFolder {
   '@removed'?: unknown;
 }
 
+interface FolderCursor {
+  folderId: string;
+  next: string;
+  full: boolean;
+}
+
 /** Persisted between slices. */
 interface MailState {
   v: 1;
   folders: FolderNode[];
   pending: string[];
-  current?: { folderId: string; next: string; full: boolean };
+  /** Folders part-way through their delta round (up to `folderConcurrency` at once). */
+  active: FolderCursor[];
   deltaLinks: Record<string, string>;
   upserts: [string, ItemEntry][];
   removed: string[];
@@ -93,7 +100,7 @@ function address(recipient: GraphRecipient | null | undefined): { name: string; 
 export class MailboxHandler implements WorkloadHandler {
   readonly kind = 'mailbox' as const;
 
-  constructor(private readonly options: { downloadConcurrency?: number } = {}) {}
+  constructor(private readonly options: { downloadConcurrency?: number; folderConcurrency?: number } = {}) {}
 
   async runSlice(slice: SnapshotSlice): Promise<SliceResult> {
     const { graph, resource } = slice;
@@ -110,6 +117,7 @@ export class MailboxHandler implements WorkloadHandler {
         v: 1,
         folders,
         pending: folders.map((f) => f.id),
+        active: [],
         deltaLinks: {},
         upserts: [],
         removed: [],
@@ -119,58 +127,78 @@ export class MailboxHandler implements WorkloadHandler {
     const upserts = new Map(state.upserts);
     const removed = new Set(state.removed);
 
-    while (state.current || state.pending.length > 0) {
-      if (!state.current) {
-        const folderId = state.pending.shift()!;
-        const known = previous?.folders.has(folderId)
-          ? previousCheckpoint?.deltaLinks?.[folderId]
-          : undefined;
-        state.current = known
-          ? { folderId, next: known, full: false }
-          : { folderId, next: this.initialDelta(user, folderId), full: true };
-      }
-      const current = state.current;
-      let page;
-      try {
-        page = await graph.get<{
-          value?: GraphMessage[];
-          '@odata.nextLink'?: string;
-          '@odata.deltaLink'?: string;
-        }>(current.next, {
-          headers: { Prefer: PREFER },
-          what: `message delta of folder ${current.folderId}`,
-        });
-      } catch (error) {
-        if (error instanceof AppError && error.code === 'gone') {
-          // The sync state expired: enumerate the folder again from scratch (never a gap).
-          slice.log.warn('mail delta token expired: resynchronising folder', { folderId: current.folderId });
-          for (const [id, item] of upserts) if (item.folderId === current.folderId) upserts.delete(id);
-          state.current = {
-            folderId: current.folderId,
-            next: this.initialDelta(user, current.folderId),
-            full: true,
-          };
-          continue;
+    const mail = state;
+    const open = (folderId: string): FolderCursor => {
+      const known = previous?.folders.has(folderId) ? previousCheckpoint?.deltaLinks?.[folderId] : undefined;
+      return known
+        ? { folderId, next: known, full: false }
+        : { folderId, next: this.initialDelta(user, folderId), full: true };
+    };
+    /** Runs one folder's delta round page by page; false when the slice ran out of time first. */
+    const runFolder = async (cursor: FolderCursor): Promise<boolean> => {
+      for (;;) {
+        let page;
+        try {
+          page = await graph.get<{
+            value?: GraphMessage[];
+            '@odata.nextLink'?: string;
+            '@odata.deltaLink'?: string;
+          }>(cursor.next, {
+            headers: { Prefer: PREFER },
+            what: `message delta of folder ${cursor.folderId}`,
+          });
+        } catch (error) {
+          if (error instanceof AppError && error.code === 'gone') {
+            // The sync state expired: enumerate the folder again from scratch (never a gap).
+            slice.log.warn('mail delta token expired: resynchronising folder', { folderId: cursor.folderId });
+            for (const [id, item] of upserts) if (item.folderId === cursor.folderId) upserts.delete(id);
+            cursor.next = this.initialDelta(user, cursor.folderId);
+            cursor.full = true;
+            continue;
+          }
+          if (error instanceof AppError && error.code === 'not-found') {
+            // The folder disappeared between listing and reading it: its items go with it.
+            mail.folders = mail.folders.filter((f) => f.id !== cursor.folderId);
+            return true;
+          }
+          throw error;
         }
-        if (error instanceof AppError && error.code === 'not-found') {
-          // The folder disappeared between listing and reading it: its items go with it.
-          state.folders = state.folders.filter((f) => f.id !== current.folderId);
-          state.current = undefined;
-          continue;
+        await this.applyPage(slice, user, cursor.folderId, page.value ?? [], previous, upserts, removed);
+        if (!page['@odata.nextLink']) {
+          if (page['@odata.deltaLink']) mail.deltaLinks[cursor.folderId] = page['@odata.deltaLink'];
+          if (cursor.full) mail.complete.push(cursor.folderId);
+          return true;
         }
-        throw error;
+        cursor.next = page['@odata.nextLink'];
+        if (slice.outOfTime()) return false;
       }
-      await this.applyPage(slice, user, current.folderId, page.value ?? [], previous, upserts, removed);
-      if (page['@odata.nextLink']) {
-        current.next = page['@odata.nextLink'];
-      } else {
-        if (page['@odata.deltaLink']) state.deltaLinks[current.folderId] = page['@odata.deltaLink'];
-        if (current.full) state.complete.push(current.folderId);
-        state.current = undefined;
-      }
-      if (slice.outOfTime() && (state.current || state.pending.length > 0)) {
-        return { kind: 'yield', state: { ...state, upserts: [...upserts], removed: [...removed] } };
-      }
+    };
+    // Up to four folders at a time (Outlook's per-mailbox concurrency); each stops at a page
+    // boundary once the slice's time is up, and what is unfinished is saved for the next slice.
+    const unfinished: FolderCursor[] = [];
+    let progressed = false;
+    const queue = [...mail.active, ...mail.pending.map(open)];
+    mail.active = [];
+    mail.pending = [];
+    await mapWithConcurrency(
+      Array.from({ length: Math.min(this.options.folderConcurrency ?? 4, queue.length) }, (_, i) => i),
+      this.options.folderConcurrency ?? 4,
+      async () => {
+        for (let cursor = queue.shift(); cursor; cursor = queue.shift()) {
+          // Out of time: start nothing new once this slice has made progress.
+          if (slice.outOfTime() && progressed) {
+            unfinished.push(cursor);
+            continue;
+          }
+          const finished = await runFolder(cursor);
+          progressed = true;
+          if (!finished) unfinished.push(cursor);
+        }
+      },
+    );
+    if (unfinished.length > 0) {
+      mail.active = unfinished;
+      return { kind: 'yield', state: { ...mail, upserts: [...upserts], removed: [...removed] } };
     }
 
     const built = await buildManifest(slice.repository, previous, {

@@ -104,7 +104,7 @@ describe('backup resilience', () => {
     stack.deps.budgetSeconds = 0; // every page is the end of a slice
     try {
       const outcomes = await stack.snapshotOutcomes(mailbox.resourceId);
-      expect(outcomes.filter((o) => o.kind === 'continued').length).toBeGreaterThan(3);
+      expect(outcomes.filter((o) => o.kind === 'continued').length).toBeGreaterThan(1);
       const last = outcomes[outcomes.length - 1]!;
       expect(last.kind).toBe('finished');
       if (last.kind !== 'finished') return;
