@@ -5,7 +5,14 @@
  * endpoint is listed in dev/simulator/README.md.
  */
 import { contentBytes, quickXorHashOf } from '../store/content';
-import { addGroupFromGen, addSite, addUser, removeUser, unlicenseUser } from '../store/directory-store';
+import {
+  addGroupFromGen,
+  addSite,
+  addUser,
+  emitGroup,
+  removeUser,
+  unlicenseUser,
+} from '../store/directory-store';
 import {
   createItem,
   deleteItem,
@@ -525,6 +532,17 @@ export class ControlApi {
         true,
       );
       return json(201, { id: group.id, driveId: group.driveId, siteId: group.siteId });
+    });
+
+    r.add('DELETE', 'tenants/{tenantId}/groups/{groupId}', (ctx) => {
+      const tenant = this.tenant(ctx);
+      const group = tenant.groups[ctx.params['groupId']!];
+      if (!group || group.removed) throw new ControlError(404, 'unknown group');
+      const permanent = ctx.req.query.get('permanent') === 'true';
+      group.removed = { seq: sim().state.nextSeq(), reason: permanent ? 'deleted' : 'changed' };
+      group.changeSeq = group.removed.seq;
+      emitGroup(sim().state, tenant, group, 'deleted');
+      return empty(204);
     });
 
     // ---- activity ----

@@ -245,6 +245,9 @@ export class ControlClient {
       spec,
     );
   }
+  deleteGroup(tenantId: string, groupId: string, permanent = false) {
+    return this.ok('DELETE', `/_sim/tenants/${tenantId}/groups/${groupId}?permanent=${permanent}`);
+  }
   activity(tenantId: string, share: number, seed?: number) {
     return this.ok<{ changes: { kind: string }[] }>('POST', `/_sim/tenants/${tenantId}/activity`, {
       share,

@@ -113,6 +113,10 @@ describe('simulator directory: users, groups, sites', () => {
       '@odata.type': '#microsoft.graph.user',
       id: expect.any(String),
     });
+    await t.sim.control.deleteGroup(t.tenantId, unified.body.value[1].id);
+    const after = await followPages(t, delta.deltaLink!);
+    expect(after.items).toEqual([{ id: unified.body.value[1].id, '@removed': { reason: 'changed' } }]);
+    expect((await t.graph('GET', `/groups/${unified.body.value[1].id}`)).status).toBe(404);
   });
 
   it('lists every site collection with getAllSites, OneDrive personal sites included', async () => {
