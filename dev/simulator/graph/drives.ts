@@ -23,7 +23,8 @@ import {
   replaceContent,
   uniqueName,
 } from '../store/drive-store';
-import type { DriveRec, IdentityRef, ItemRec } from '../store/model';
+import type { ContentRef, DriveRec, IdentityRef, ItemRec } from '../store/model';
+import { ensureHashes } from '../store/content';
 import {
   continuation,
   type DeltaEntry,
@@ -40,6 +41,11 @@ import { mimeTypeFor } from './mime-types';
 import { listQuery, pagedList, type GraphRouter } from './route';
 import { resolveGroup } from './groups';
 import { resolveSite } from './sites';
+
+/** The contents of the live files among `items`. */
+function contentsOf(items: ItemRec[]): ContentRef[] {
+  return items.filter((i) => !i.deleted && i.content).map((i) => i.content!);
+}
 
 const appIdentity = (call: GraphCall): IdentityRef => ({
   id: call.token.appId,
@@ -194,7 +200,7 @@ function newFileLocation(call: GraphCall, target: Target): { parent: ItemRec; na
   return { parent, name };
 }
 
-function delta(call: GraphCall, target: Target): SimResponse {
+async function delta(call: GraphCall, target: Target): Promise<SimResponse> {
   const sim = call.sim;
   const drive = target.drive;
   const item = requireItem(target);
@@ -241,6 +247,7 @@ function delta(call: GraphCall, target: Target): SimResponse {
   }
   const { size } = pageSizeFor(call.req, token.q, { default: 200, max: 999 });
   const { page, last, done } = pageOf(entries, token, size);
+  await ensureHashes(sim.state, contentsOf(page.map((e) => e.value)));
   const link = continuation(sim, token, last, done);
   return json(200, {
     '@odata.context': contextUrl(sim.graphBase, 'Collection(driveItem)'),
@@ -429,7 +436,7 @@ function patchItem(call: GraphCall, target: Target): SimResponse {
   return json(200, render(call, target.drive, item));
 }
 
-function driveRequest(call: GraphCall): SimResponse {
+async function driveRequest(call: GraphCall): Promise<SimResponse> {
   const { drive, drives, rest } = parseDriveAddress(call);
   const method = call.req.method === 'HEAD' ? 'GET' : call.req.method;
   if (drives) {
@@ -457,6 +464,7 @@ function driveRequest(call: GraphCall): SimResponse {
     case 'GET ': {
       const item = requireItem(target);
       charge(call, 1);
+      await ensureHashes(call.sim.state, contentsOf([item]));
       const { query } = listQuery(call);
       return json(200, {
         '@odata.context': contextUrl(call.sim.graphBase, `drives('${drive.id}')/items/$entity`),
@@ -471,6 +479,8 @@ function driveRequest(call: GraphCall): SimResponse {
         .map((id) => drive.items[id]!)
         .filter((c) => !c.deleted)
         .sort((a, b) => a.name.localeCompare(b.name));
+      const { size } = pageSizeFor(call.req, query, { default: 200, max: 999 });
+      await ensureHashes(call.sim.state, contentsOf(children.slice(offset, offset + size)));
       return pagedList(
         call,
         query,

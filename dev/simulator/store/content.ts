@@ -41,3 +41,26 @@ export function quickXorHashOf(state: SimState, content: ContentRef): string {
   }
   return hash;
 }
+
+/**
+ * Computes the hashes of `contents` not yet known, yielding to the event loop between 4 MiB
+ * chunks, so a page of large generated files does not stall every other request while hashing.
+ */
+export async function ensureHashes(state: SimState, contents: ContentRef[]): Promise<void> {
+  const create = state.generator.createQuickXorHash?.bind(state.generator);
+  for (const content of contents) {
+    const key = contentKey(content);
+    if (hashCache.has(key)) continue;
+    if (!create || content.size <= 4 * 1024 * 1024) {
+      quickXorHashOf(state, content);
+      await new Promise((resolve) => setImmediate(resolve));
+      continue;
+    }
+    const hash = create();
+    for (const chunk of chunks(state, content)) {
+      hash.update(chunk);
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    hashCache.set(key, hash.digestBase64());
+  }
+}

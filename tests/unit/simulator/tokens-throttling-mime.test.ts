@@ -110,3 +110,16 @@ describe('attachments added after creation', () => {
     expect(parsed.attachments.map((a) => a.filename)).toEqual(['a.csv', 'b.pdf']);
   });
 });
+
+describe('file hashes', () => {
+  it('hashes large generated files in chunks to the same QuickXorHash as the whole bytes', async () => {
+    const { generator } = await import('../../../dev/simulator/generator');
+    const { SimState } = await import('../../../dev/simulator/store/state');
+    const { BlobStore } = await import('../../../dev/simulator/store/blobs');
+    const { ensureHashes, quickXorHashOf } = await import('../../../dev/simulator/store/content');
+    const state = new SimState(SimState.empty(1), new BlobStore(), generator);
+    const content = { kind: 'gen' as const, contentSeed: 987_654, size: 9 * 1024 * 1024 + 17 };
+    await ensureHashes(state, [content]);
+    expect(quickXorHashOf(state, content)).toBe(generator.quickXorHash(generator.fileBytes(content)));
+  });
+});
