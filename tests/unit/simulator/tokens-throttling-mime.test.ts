@@ -3,7 +3,11 @@ import { describe, expect, it } from 'vitest';
 import { pageOf, type DeltaEntry, type DeltaToken } from '../../../dev/simulator/graph/delta';
 import { OpaqueTokens } from '../../../dev/simulator/http/opaque-tokens';
 import { defaultLimits } from '../../../dev/simulator/options';
+import { generator } from '../../../dev/simulator/generator';
+import { BlobStore } from '../../../dev/simulator/store/blobs';
+import { ensureHashes, quickXorHashOf } from '../../../dev/simulator/store/content';
 import { appendAttachments } from '../../../dev/simulator/store/message-mime';
+import { SimState } from '../../../dev/simulator/store/state';
 import { retryAfterValue, Throttling } from '../../../dev/simulator/throttling';
 
 describe('opaque tokens', () => {
@@ -113,10 +117,6 @@ describe('attachments added after creation', () => {
 
 describe('file hashes', () => {
   it('hashes large generated files in chunks to the same QuickXorHash as the whole bytes', async () => {
-    const { generator } = await import('../../../dev/simulator/generator');
-    const { SimState } = await import('../../../dev/simulator/store/state');
-    const { BlobStore } = await import('../../../dev/simulator/store/blobs');
-    const { ensureHashes, quickXorHashOf } = await import('../../../dev/simulator/store/content');
     const state = new SimState(SimState.empty(1), new BlobStore(), generator);
     const content = { kind: 'gen' as const, contentSeed: 987_654, size: 9 * 1024 * 1024 + 17 };
     await ensureHashes(state, [content]);
