@@ -8,6 +8,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:https';
+import { loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Worker } from 'node:worker_threads';
 
@@ -251,6 +252,7 @@ async function main(): Promise<void> {
       benchmark: 'simulator',
       at: new Date().toISOString(),
       node: process.version,
+      loadAverage: loadavg().map((l) => Number(l.toFixed(2))),
       setup:
         'simulator in its own process (dist/dev/simulator/cli.js), latency 0, throttling limits raised; load generator in this process; HTTPS keep-alive',
       smallJson: small,
