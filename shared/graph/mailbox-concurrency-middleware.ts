@@ -1,5 +1,5 @@
 import type { Context, Middleware } from '@microsoft/microsoft-graph-client';
-import { Semaphore } from './tenant-gate';
+import { Semaphore } from '../concurrency/semaphore';
 
 /** Outlook runs at most 4 concurrent requests per app and mailbox; more only earns 429s. */
 export const OUTLOOK_CONCURRENCY_PER_MAILBOX = 4;

@@ -2,6 +2,7 @@ import { AppError } from '../../errors/app-error';
 import { mapWithConcurrency } from '../../concurrency/pool';
 import type { ContentRef, TreeEntry } from '../../repository';
 import type { FolderNode, ItemEntry, PreviousManifest } from '../manifest-model';
+import type { Semaphore } from '../../concurrency/semaphore';
 import type { SnapshotSlice } from '../workload-handler';
 
 interface GraphDriveItem {
@@ -59,6 +60,7 @@ export async function collectDrivePage(
   previous: PreviousManifest | undefined,
   changes: DriveChanges,
   concurrency: number,
+  downloadSlots?: Semaphore,
 ): Promise<void> {
   let page: { value?: GraphDriveItem[]; '@odata.nextLink'?: string; '@odata.deltaLink'?: string };
   try {
@@ -127,7 +129,13 @@ export async function collectDrivePage(
     if (known?.content && item.cTag && known.metadata?.cTag === item.cTag) {
       content = known.content;
     } else {
-      content = await download(slice, progress.driveId, item);
+      // Every stream holds a few chunk buffers: the process-wide slots bound the worker's memory.
+      const release = await downloadSlots?.acquire();
+      try {
+        content = await download(slice, progress.driveId, item);
+      } finally {
+        release?.();
+      }
       if (!content) return;
     }
     const entry: TreeEntry = { name: item.name ?? item.id, kind: 'file', itemId: item.id, metadata, content };

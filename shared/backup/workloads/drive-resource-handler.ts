@@ -1,4 +1,5 @@
 import type { TenantGraph } from '../../graph/graph-client';
+import type { Semaphore } from '../../concurrency/semaphore';
 import type { ResourceKind } from '../../resources/resource';
 import {
   buildManifest,
@@ -54,7 +55,7 @@ export class DriveResourceHandler implements WorkloadHandler {
     readonly kind: ResourceKind,
     private readonly mountsOf: (graph: TenantGraph, graphId: string) => Promise<DriveMount[]>,
     private readonly extra?: ExtraCollector,
-    private readonly options: { downloadConcurrency?: number } = {},
+    private readonly options: { downloadConcurrency?: number; downloadSlots?: Semaphore } = {},
   ) {}
 
   async runSlice(slice: SnapshotSlice): Promise<SliceResult> {
@@ -110,7 +111,14 @@ export class DriveResourceHandler implements WorkloadHandler {
 
     for (const drive of state.drives) {
       while (!drive.done) {
-        await collectDrivePage(slice, drive, previous, changes, this.options.downloadConcurrency ?? 4);
+        await collectDrivePage(
+          slice,
+          drive,
+          previous,
+          changes,
+          this.options.downloadConcurrency ?? 4,
+          this.options.downloadSlots,
+        );
         if (!drive.done && slice.outOfTime()) return { kind: 'yield', state: save(state) };
       }
     }
