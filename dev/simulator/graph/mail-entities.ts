@@ -33,7 +33,12 @@ export async function messageBody(
   sim: SimContext,
   message: MessageRec,
 ): Promise<{ contentType: string; content: string }> {
-  const key = `${message.immutableId}:${message.version}`;
+  // Keyed by the bytes' identity (not ids, which repeat across simulators in one process).
+  const base =
+    message.content.kind === 'blob'
+      ? message.content.sha256
+      : `gen:${message.content.gen.contentSeed}:${message.content.gen.key}`;
+  const key = `${base}:${message.addedAttachments.map((a) => a.sha256).join(',')}`;
   const cached = bodyCache.get(key);
   if (cached) return cached;
   const parsed = await sim.state.generator.parseMimeMetadata(messageMime(sim.state, message));
