@@ -413,11 +413,23 @@ export class ControlApi {
         const parts = path.split('/').filter(Boolean);
         const name = parts.pop();
         if (!name) throw new ControlError(400, 'path must name a file');
-        const content = {
-          kind: 'blob' as const,
-          sha256: sim().state.blobs.put(ctx.req.body),
-          size: ctx.req.body.length,
-        };
+        // `generatedSize` (+ `seed`): content generated on demand from the seed, never held in
+        // memory (a 1 GB file for benchmarks); otherwise the request body, kept exactly.
+        const generatedSize = Number(ctx.req.query.get('generatedSize') ?? 0);
+        if (!Number.isSafeInteger(generatedSize) || generatedSize < 0)
+          throw new ControlError(400, 'generatedSize must be a whole number of bytes');
+        const content =
+          generatedSize > 0
+            ? {
+                kind: 'gen' as const,
+                contentSeed: Number(ctx.req.query.get('seed') ?? 1) >>> 0,
+                size: generatedSize,
+              }
+            : {
+                kind: 'blob' as const,
+                sha256: sim().state.blobs.put(ctx.req.body),
+                size: ctx.req.body.length,
+              };
         const existing = itemByPath(drive, path);
         if (existing && !existing.isFolder) {
           replaceContent(sim().state, drive, existing, content);
