@@ -21,11 +21,14 @@ describe('control API: generated drive files', () => {
     );
     expect(created.status).toBe(201);
     expect(created.body.size).toBe(size);
-    const download = await t.graph('GET', `/drives/${driveId}/items/${created.body.id}/content`, {
+    const redirect = await t.graph('GET', `/drives/${driveId}/items/${created.body.id}/content`, {
       raw: true,
     });
+    expect(redirect.status).toBe(302);
+    const download = await fetch(redirect.headers.get('location')!);
     expect(download.status).toBe(200);
-    expect(download.bytes.equals(generator.fileBytes({ contentSeed: 7, size }))).toBe(true);
+    const bytes = Buffer.from(await download.arrayBuffer());
+    expect(bytes.equals(generator.fileBytes({ contentSeed: 7, size }))).toBe(true);
 
     const bad = await t.sim.control.request(
       'PUT',
