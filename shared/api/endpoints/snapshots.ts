@@ -49,14 +49,19 @@ function toItemView(item: SnapshotItem): z.input<typeof itemView> {
   };
 }
 
-/** The tenant's snapshot (another tenant's id is not found, like a missing one, without a lookup). */
+/** Refuses another tenant's snapshot id (not found, like a missing one) before any lookup. */
+function ownSnapshotId(tenantId: string, snapshotId: string): void {
+  const key = decodeSnapshotId(snapshotId);
+  if (!key || key.tenantId !== tenantId) throw new AppError('not-found', 'snapshot not found');
+}
+
+/** The tenant's snapshot record. */
 async function snapshotOf(
   deps: ApiDependencies,
   tenantId: string,
   snapshotId: string,
 ): Promise<SnapshotRecord> {
-  const key = decodeSnapshotId(snapshotId);
-  if (!key || key.tenantId !== tenantId) throw new AppError('not-found', 'snapshot not found');
+  ownSnapshotId(tenantId, snapshotId);
   return deps.snapshots.get(snapshotId);
 }
 
@@ -133,7 +138,8 @@ export const snapshotEndpoints = [
     response: { status: 200, description: 'A page of items.', schema: pageOf(itemView) },
     handler: async ({ caller, deps, params, query }) => {
       const tenant = customerTenantOf(caller);
-      await snapshotOf(deps, tenant.tenantId, params.id);
+      // The reader reads (and tenant-checks) the record itself: one point read per page, not two.
+      ownSnapshotId(tenant.tenantId, params.id);
       const path = decodeFolderPath(query.path ?? '');
       const searching = query.q !== undefined || query.from !== undefined || query.to !== undefined;
       const scope = ['items', tenant.tenantId, params.id, query.path, query.q, query.from, query.to];
@@ -153,13 +159,8 @@ export const snapshotEndpoints = [
             ? matches.filter((m) => path.every((segment, i) => m.path[i] === segment))
             : matches;
       } else {
-        try {
-          items = await deps.reader.listFolder(tenant.tenantId, params.id, path);
-        } catch (error) {
-          if (error instanceof AppError) throw error;
-          // A path that is not a folder of this snapshot.
-          throw new AppError('not-found', 'folder not found in this snapshot');
-        }
+        // A path that is not a folder of this snapshot is not found (the repository says which part).
+        items = await deps.reader.listFolder(tenant.tenantId, params.id, path);
       }
       const page = items.slice(offset, offset + query.limit);
       const more = items.length > offset + query.limit;
@@ -183,7 +184,7 @@ export const snapshotEndpoints = [
     response: { status: 200, description: 'The item.', schema: itemView },
     handler: async ({ caller, deps, params }) => {
       const tenant = customerTenantOf(caller);
-      await snapshotOf(deps, tenant.tenantId, params.id);
+      ownSnapshotId(tenant.tenantId, params.id);
       const { item } = await deps.reader.findItem(tenant.tenantId, params.id, sourceItemId(params.itemId));
       return { body: toItemView(item) };
     },
@@ -201,7 +202,7 @@ export const snapshotEndpoints = [
     response: { status: 200, description: 'The bytes.', stream: { contentType: 'application/octet-stream' } },
     handler: async ({ caller, deps, params, audit }) => {
       const tenant = customerTenantOf(caller);
-      await snapshotOf(deps, tenant.tenantId, params.id);
+      ownSnapshotId(tenant.tenantId, params.id);
       const { item, content } = await deps.reader.readItem(
         tenant.tenantId,
         params.id,
