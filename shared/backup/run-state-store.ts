@@ -1,5 +1,6 @@
 import { gunzipSync, gzipSync } from 'node:zlib';
 import type { BlobServiceClient, ContainerClient } from '@azure/storage-blob';
+import { once } from '../concurrency/once';
 import { isStatus } from '../storage/tables';
 
 /**
@@ -7,23 +8,14 @@ import { isStatus } from '../storage/tables';
  * between snapshots (each committed snapshot's delta checkpoint). Gzipped JSON blobs.
  */
 export class RunStateStore {
-  private container: Promise<ContainerClient> | undefined;
+  private readonly ensure: () => Promise<ContainerClient>;
 
-  constructor(
-    private readonly blobs: BlobServiceClient,
-    private readonly containerName = 'snapshot-state',
-  ) {}
-
-  private ensure(): Promise<ContainerClient> {
-    this.container ??= (async () => {
-      const container = this.blobs.getContainerClient(this.containerName);
+  constructor(blobs: BlobServiceClient, containerName = 'snapshot-state') {
+    this.ensure = once(async () => {
+      const container = blobs.getContainerClient(containerName);
       await container.createIfNotExists();
       return container;
-    })().catch((error: unknown) => {
-      this.container = undefined;
-      throw error;
     });
-    return this.container;
   }
 
   private static runBlob(tenantId: string, resourceId: string): string {

@@ -1,4 +1,5 @@
 import type { QueueClient, QueueServiceClient } from '@azure/storage-queue';
+import { oncePerKey } from '../concurrency/once';
 
 /** Queue names (also used in the functions' trigger registrations). */
 export const QueueNames = {
@@ -23,24 +24,14 @@ export interface JobQueue {
  * the UTF-8 JSON text. Queues are created on first use.
  */
 export class StorageJobQueue implements JobQueue {
-  private readonly ready = new Map<string, Promise<QueueClient>>();
+  private readonly client: (name: QueueName) => Promise<QueueClient>;
 
-  constructor(private readonly queues: QueueServiceClient) {}
-
-  private client(name: QueueName): Promise<QueueClient> {
-    let pending = this.ready.get(name);
-    if (!pending) {
-      const client = this.queues.getQueueClient(name);
-      pending = client.createIfNotExists().then(
-        () => client,
-        (error: unknown) => {
-          this.ready.delete(name);
-          throw error;
-        },
-      );
-      this.ready.set(name, pending);
-    }
-    return pending;
+  constructor(queues: QueueServiceClient) {
+    this.client = oncePerKey(async (name: QueueName) => {
+      const client = queues.getQueueClient(name);
+      await client.createIfNotExists();
+      return client;
+    });
   }
 
   async send(queue: QueueName, message: unknown, options: EnqueueOptions = {}): Promise<void> {

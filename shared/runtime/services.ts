@@ -1,30 +1,18 @@
-import { DefaultAzureCredential, ManagedIdentityCredential } from '@azure/identity';
 import type { ApiRuntime } from '../api/api-dependencies';
 import { createApiRuntime } from '../api/api-runtime';
-import { createWorkloadHandlers } from '../backup/workloads';
-import { repositoryCache } from '../backup/repository-cache';
-import { RunStateStore } from '../backup/run-state-store';
 import type { SnapshotEngineDependencies } from '../backup/snapshot-engine';
-import { SnapshotReader } from '../backup/snapshot-reader';
-import { SnapshotStore } from '../backup/snapshot-store';
-import { TenantTotalsStore } from '../backup/tenant-totals';
+import type { SnapshotStore } from '../backup/snapshot-store';
+import type { TenantTotalsStore } from '../backup/tenant-totals';
+import { createBackupCore } from '../backup/backup-core';
 import { appVersion } from '../config/app-version';
 import { loadSettings, type Settings } from '../config/settings';
-import { GraphClientFactory } from '../graph/graph-client';
+import type { GraphClientFactory } from '../graph/graph-client';
 import type { Logger } from '../observability/logger';
-import { StorageJobQueue } from '../queues/job-queues';
-import {
-  KeyVaultMasterKey,
-  LocalMasterKey,
-  openRepository,
-  type MasterKeyProvider,
-  type Repository,
-} from '../repository';
-import { ResourceStore } from '../resources/resource-store';
-import { ResourceLeases } from '../storage/resource-lease';
+import type { StorageJobQueue } from '../queues/job-queues';
+import type { Repository } from '../repository';
+import type { ResourceStore } from '../resources/resource-store';
 import { createStorageClients, type StorageClients } from '../storage/storage-clients';
-import { Tables } from '../storage/tables';
-import { TenantStore } from '../tenants/tenant-store';
+import type { TenantStore } from '../tenants/tenant-store';
 import { systemClock, type Clock } from '../time/clock';
 
 /**
@@ -51,15 +39,6 @@ export interface Services {
   api: ApiRuntime;
 }
 
-function masterKeyFrom(settings: Settings): MasterKeyProvider {
-  if (settings.BACKUP_MASTER_KEY)
-    return new LocalMasterKey(Buffer.from(settings.BACKUP_MASTER_KEY, 'base64'));
-  const credential = settings.AzureWebJobsStorage__clientId
-    ? new ManagedIdentityCredential({ clientId: settings.AzureWebJobsStorage__clientId })
-    : new DefaultAzureCredential();
-  return KeyVaultMasterKey.fromSettings(settings.KEY_VAULT_URI!, settings.KEY_VAULT_KEY_NAME!, credential);
-}
-
 /** For collaborators that outlive one invocation (one JSON line each, like the host's). */
 const processLogger: Logger = {
   info: (message, properties) => console.log(JSON.stringify({ level: 'info', message, ...properties })),
@@ -69,35 +48,17 @@ const processLogger: Logger = {
 
 function createServices(settings: Settings): Services {
   const storage = createStorageClients(settings);
-  const tables = new Tables(storage);
-  const masterKey = masterKeyFrom(settings);
-  const repositoryFor = repositoryCache((tenantId) =>
-    openRepository({ blobs: storage.blobs, tenantId, masterKey }),
-  );
-  const graph = new GraphClientFactory({
-    baseUrl: settings.GRAPH_BASE_URL,
-    authorityHost: settings.ENTRA_AUTHORITY_HOST,
-    clientId: settings.BACKUP_APP_CLIENT_ID,
-    clientSecret: settings.BACKUP_APP_CLIENT_SECRET,
-  });
-  const tenants = new TenantStore(tables);
-  const resources = new ResourceStore(tables);
-  const snapshots = new SnapshotStore(tables);
-  const totals = new TenantTotalsStore(tables);
-  const queue = new StorageJobQueue(storage.queues);
-  const leases = new ResourceLeases(storage.blobs);
-  const runs = new RunStateStore(storage.blobs);
-  const handlers = createWorkloadHandlers();
+  const backup = createBackupCore(settings, storage);
   const api = createApiRuntime({
     settings,
-    tables,
+    tables: backup.tables,
     clock: systemClock,
-    tenants,
-    resources,
-    snapshots,
-    totals,
-    reader: new SnapshotReader(snapshots, repositoryFor),
-    queue,
+    tenants: backup.tenants,
+    resources: backup.resources,
+    snapshots: backup.snapshots,
+    totals: backup.totals,
+    reader: backup.reader,
+    queue: backup.queue,
     log: processLogger,
   });
   return {
@@ -107,28 +68,14 @@ function createServices(settings: Settings): Services {
     clock: systemClock,
     storage,
     healthStorage: createStorageClients(settings, { maxTries: 1, tryTimeoutMs: 3000 }),
-    tenants,
-    resources,
-    snapshots,
-    totals,
-    queue,
-    graph,
-    repositoryFor,
-    snapshotEngine: (log) => ({
-      tenants,
-      resources,
-      snapshots,
-      totals,
-      leases,
-      runs,
-      queue,
-      clock: systemClock,
-      graphFor: (tenantId) => graph.forTenant(tenantId),
-      repositoryFor,
-      handlers,
-      budgetSeconds: settings.SNAPSHOT_JOB_BUDGET_SECONDS,
-      log,
-    }),
+    tenants: backup.tenants,
+    resources: backup.resources,
+    snapshots: backup.snapshots,
+    totals: backup.totals,
+    queue: backup.queue,
+    graph: backup.graph,
+    repositoryFor: backup.repositoryFor,
+    snapshotEngine: backup.engine,
   };
 }
 

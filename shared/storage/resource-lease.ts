@@ -1,5 +1,6 @@
 import type { BlobServiceClient, ContainerClient } from '@azure/storage-blob';
 import { randomUUID } from 'node:crypto';
+import { once } from '../concurrency/once';
 import { isStatus } from './tables';
 
 export interface Lease {
@@ -21,27 +22,16 @@ export interface ResourceLeaseOptions {
  */
 export class ResourceLeases {
   private readonly durationSeconds: number;
-  private readonly containerName: string;
-  private container: Promise<ContainerClient> | undefined;
+  private readonly ensureContainer: () => Promise<ContainerClient>;
 
-  constructor(
-    private readonly blobs: BlobServiceClient,
-    options: ResourceLeaseOptions = {},
-  ) {
+  constructor(blobs: BlobServiceClient, options: ResourceLeaseOptions = {}) {
     this.durationSeconds = options.durationSeconds ?? 60;
-    this.containerName = options.container ?? 'leases';
-  }
-
-  private ensureContainer(): Promise<ContainerClient> {
-    this.container ??= (async () => {
-      const container = this.blobs.getContainerClient(this.containerName);
+    const containerName = options.container ?? 'leases';
+    this.ensureContainer = once(async () => {
+      const container = blobs.getContainerClient(containerName);
       await container.createIfNotExists();
       return container;
-    })().catch((error: unknown) => {
-      this.container = undefined;
-      throw error;
     });
-    return this.container;
   }
 
   /** The lease, or undefined when another holder has it. */

@@ -1,5 +1,6 @@
 import { RestError } from '@azure/storage-blob';
 import type { TableClient, TableEntity, TransactionAction } from '@azure/data-tables';
+import { oncePerKey } from '../concurrency/once';
 import type { StorageClients } from './storage-clients';
 
 /** Every table the app uses. Names: alphanumeric, 3-63 characters (Azure's rule). */
@@ -16,24 +17,14 @@ export type TableName = (typeof TableNames)[keyof typeof TableNames];
 
 /** Table clients that create their table on first use (tolerant of "already exists"). */
 export class Tables {
-  private readonly ready = new Map<string, Promise<TableClient>>();
+  readonly client: (name: TableName) => Promise<TableClient>;
 
-  constructor(private readonly storage: StorageClients) {}
-
-  client(name: TableName): Promise<TableClient> {
-    let pending = this.ready.get(name);
-    if (!pending) {
-      const client = this.storage.table(name);
-      pending = client.createTable().then(
-        () => client,
-        (error: unknown) => {
-          this.ready.delete(name);
-          throw error;
-        },
-      );
-      this.ready.set(name, pending);
-    }
-    return pending;
+  constructor(storage: StorageClients) {
+    this.client = oncePerKey(async (name: TableName) => {
+      const client = storage.table(name);
+      await client.createTable();
+      return client;
+    });
   }
 }
 

@@ -2,31 +2,20 @@ import { QueueClient } from '@azure/storage-queue';
 import { startAzurite, type RunningAzurite } from '../../dev/azurite';
 import { startSimulator, type RunningSimulator, type SimulatorLimits } from '../../dev/simulator';
 import type { TenantShape } from '../../dev/simulator/generator/contract';
-import { repositoryCache } from '../../shared/backup/repository-cache';
-import { RunStateStore } from '../../shared/backup/run-state-store';
 import {
   runSnapshotJob,
   type SnapshotEngineDependencies,
   type SnapshotJobOutcome,
 } from '../../shared/backup/snapshot-engine';
 import type { SnapshotJob } from '../../shared/backup/snapshot-job';
-import { SnapshotReader } from '../../shared/backup/snapshot-reader';
+import type { SnapshotReader } from '../../shared/backup/snapshot-reader';
 import type { SnapshotRecord } from '../../shared/backup/snapshot-record';
-import { SnapshotStore } from '../../shared/backup/snapshot-store';
-import { TenantTotalsStore } from '../../shared/backup/tenant-totals';
-import { createWorkloadHandlers } from '../../shared/backup/workloads';
 import type { Settings } from '../../shared/config/settings';
-import { GraphClientFactory } from '../../shared/graph/graph-client';
+import { createBackupCore } from '../../shared/backup/backup-core';
 import { silentLogger } from '../../shared/observability/logger';
-import { QueueNames, StorageJobQueue } from '../../shared/queues/job-queues';
-import { LocalMasterKey, openRepository } from '../../shared/repository';
+import { QueueNames } from '../../shared/queues/job-queues';
 import { resourceIdOf, type Resource, type ResourceKind } from '../../shared/resources/resource';
-import { ResourceStore } from '../../shared/resources/resource-store';
-import { ResourceLeases } from '../../shared/storage/resource-lease';
 import { createStorageClients, type StorageClients } from '../../shared/storage/storage-clients';
-import { Tables } from '../../shared/storage/tables';
-import { TenantStore } from '../../shared/tenants/tenant-store';
-import { systemClock } from '../../shared/time/clock';
 import { testSettings } from './settings';
 
 export interface BackupStackOptions {
@@ -71,42 +60,9 @@ export class BackupStack {
       SNAPSHOT_JOB_BUDGET_SECONDS: String(options.budgetSeconds ?? 300),
     });
     const storage = createStorageClients(settings);
-    const tables = new Tables(storage);
-    const masterKey = new LocalMasterKey(Buffer.from(settings.BACKUP_MASTER_KEY!, 'base64'));
-    const repositoryFor = repositoryCache((tenantId) =>
-      openRepository({ blobs: storage.blobs, tenantId, masterKey }),
-    );
-    const graph = new GraphClientFactory({
-      baseUrl: settings.GRAPH_BASE_URL,
-      authorityHost: settings.ENTRA_AUTHORITY_HOST,
-      clientId: settings.BACKUP_APP_CLIENT_ID,
-      clientSecret: settings.BACKUP_APP_CLIENT_SECRET,
-    });
-    const snapshots = new SnapshotStore(tables);
-    const deps: SnapshotEngineDependencies = {
-      tenants: new TenantStore(tables),
-      resources: new ResourceStore(tables),
-      snapshots,
-      totals: new TenantTotalsStore(tables),
-      leases: new ResourceLeases(storage.blobs, { durationSeconds: 15 }),
-      runs: new RunStateStore(storage.blobs),
-      queue: new StorageJobQueue(storage.queues),
-      clock: systemClock,
-      graphFor: (tenantId) => graph.forTenant(tenantId),
-      repositoryFor,
-      handlers: createWorkloadHandlers(),
-      budgetSeconds: settings.SNAPSHOT_JOB_BUDGET_SECONDS,
-      leaseRetrySeconds: 1,
-      log: silentLogger,
-    };
-    return new BackupStack(
-      azurite,
-      simulator,
-      settings,
-      storage,
-      deps,
-      new SnapshotReader(snapshots, repositoryFor),
-    );
+    const core = createBackupCore(settings, storage, { leaseSeconds: 15, leaseRetrySeconds: 1 });
+    const deps = core.engine(silentLogger);
+    return new BackupStack(azurite, simulator, settings, storage, deps, core.reader);
   }
 
   get tenantId(): string {
