@@ -4,8 +4,13 @@ import { isNetworkError } from './graph-errors';
 import type { GraphStats, TenantGate } from './tenant-gate';
 
 export interface RetryPolicy {
-  /** Tries per request, including the first. Throttling is normal: keep this generous. */
+  /** Tries per request for failures other than throttling (broken connections, 5xx), the first included. */
   maxAttempts: number;
+  /**
+   * How long one request may spend waiting out throttling (429, or 503 with Retry-After) before it
+   * gives up. Throttling is how Graph paces a busy tenant: it slows a job down, it does not fail it.
+   */
+  maxThrottleWaitMs: number;
   /** Back-off when Graph gives no Retry-After (doubles per try, with jitter). */
   baseDelayMs: number;
   maxDelayMs: number;
@@ -14,6 +19,7 @@ export interface RetryPolicy {
 
 export const defaultRetryPolicy: RetryPolicy = {
   maxAttempts: 10,
+  maxThrottleWaitMs: 30 * 60_000,
   baseDelayMs: 1000,
   maxDelayMs: 120_000,
   sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
@@ -45,7 +51,9 @@ export class RetryMiddleware implements Middleware {
     if (!this.next) throw new Error('RetryMiddleware needs a next middleware');
     const method = (context.options?.method ?? 'GET').toUpperCase();
     const replayable = isReplayable(context);
-    for (let attempt = 1; ; attempt++) {
+    let attempt = 1;
+    let throttleWaitMs = 0;
+    for (;;) {
       await this.gate.ready();
       this.stats.requests++;
       const usage = currentJobUsage();
@@ -60,7 +68,7 @@ export class RetryMiddleware implements Middleware {
           isNetworkError(error)
         ) {
           this.stats.networkRetries++;
-          await this.policy.sleep(this.backoff(attempt));
+          await this.policy.sleep(this.backoff(attempt++));
           continue;
         }
         throw error;
@@ -71,9 +79,19 @@ export class RetryMiddleware implements Middleware {
         this.stats.throttled++;
         if (usage) usage.graphThrottled++;
       } else this.stats.unavailable++;
-      if (attempt >= this.policy.maxAttempts || !replayable) return;
+      if (!replayable) return;
       const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'));
+      // Throttling (429, or 503 with Retry-After) is bounded by time, anything else by tries.
+      const throttled = response.status === 429 || (response.status === 503 && retryAfterMs !== undefined);
       const delay = retryAfterMs ?? this.backoff(attempt);
+      if (
+        throttled
+          ? throttleWaitMs + delay > this.policy.maxThrottleWaitMs
+          : attempt >= this.policy.maxAttempts
+      )
+        return;
+      if (throttled) throttleWaitMs += delay;
+      else attempt++;
       await response.body?.cancel().catch(() => undefined);
       this.stats.retries++;
       // Throttling is per tenant: the gate holds this and every other request to the tenant. A 504

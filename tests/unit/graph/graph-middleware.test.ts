@@ -31,7 +31,13 @@ function fakeTime() {
     clock.slept.push(Math.round(ms));
     clock.now += ms;
   };
-  const policy: RetryPolicy = { maxAttempts: 5, baseDelayMs: 100, maxDelayMs: 1000, sleep };
+  const policy: RetryPolicy = {
+    maxAttempts: 5,
+    maxThrottleWaitMs: 60_000,
+    baseDelayMs: 100,
+    maxDelayMs: 1000,
+    sleep,
+  };
   const gate = new TenantGate(() => clock.now, sleep);
   return { clock, policy, gate };
 }
@@ -105,6 +111,28 @@ describe('RetryMiddleware', () => {
     };
     await expect(retry.execute(create)).rejects.toThrow('fetch failed');
     expect(post.calls).toHaveLength(1);
+  });
+
+  it('keeps waiting out throttling far past the try limit, and gives up only when the time budget is spent', async () => {
+    const { clock, policy, gate } = fakeTime();
+    const storm = Array.from({ length: 30 }, () => throttled('1'));
+    const graph = new ScriptedGraph([...storm, new Response('{}', { status: 200 })]);
+    const retry = new RetryMiddleware(gate, emptyStats(), policy);
+    retry.setNext(graph);
+    const context: Context = {
+      request: 'https://graph/v1.0/drives/d/items/i/content',
+      options: { method: 'GET' },
+    };
+    await retry.execute(context);
+    expect(context.response?.status).toBe(200);
+    expect(clock.now).toBe(30_000);
+
+    const endless = new ScriptedGraph(Array.from({ length: 100 }, () => throttled('10')));
+    retry.setNext(endless);
+    const giveUp: Context = { request: 'https://graph/v1.0/sites', options: { method: 'GET' } };
+    await retry.execute(giveUp);
+    expect(giveUp.response?.status).toBe(429);
+    expect(endless.calls).toHaveLength(7); // 6 waits of 10 s fit the 60 s budget
   });
 
   it('parses Retry-After as seconds or an HTTP date', () => {
