@@ -17,6 +17,7 @@ import { BlobServiceClient } from '@azure/storage-blob';
 import { startAzurite } from '../dev/azurite';
 import { LocalMasterKey, openRepository, type ContentRef } from '../shared/repository';
 import { sampleMail } from '../shared/repository/sample-mail';
+import { rawUploadCeiling } from './azurite-ceiling';
 
 const ITEMS = Number(process.env.BENCH_ITEMS ?? 5000);
 const LARGE_MB = Number(process.env.BENCH_LARGE_MB ?? 64);
@@ -91,32 +92,6 @@ function largeFile(seed: number, bytes: number): Readable {
 
 const mb = (bytes: number) => bytes / 1e6;
 const round = (value: number, digits = 1) => Number(value.toFixed(digits));
-
-async function rawUploadCeiling(blobs: BlobServiceClient, totalBytes: number) {
-  const blobSize = 8 * MiB;
-  const count = Math.max(8, Math.ceil(Math.min(totalBytes, 256 * MiB) / blobSize));
-  const payload = Buffer.alloc(blobSize, 'raw upload ceiling ');
-  const results: { concurrency: number; mbPerSecond: number }[] = [];
-  for (const concurrency of [1, 2, 4, 8, 16]) {
-    const container = blobs.getContainerClient(`ceiling-${concurrency}-${randomUUID().slice(0, 8)}`);
-    await container.createIfNotExists();
-    let next = 0;
-    const started = performance.now();
-    await Promise.all(
-      Array.from({ length: concurrency }, async () => {
-        while (next < count) {
-          const i = next++;
-          await container.getBlockBlobClient(`b${i}`).upload(payload, payload.length);
-        }
-      }),
-    );
-    const seconds = (performance.now() - started) / 1000;
-    results.push({ concurrency, mbPerSecond: round(mb(count * blobSize) / seconds) });
-    await container.deleteIfExists();
-  }
-  const best = results.reduce((a, b) => (b.mbPerSecond > a.mbPerSecond ? b : a));
-  return { blobBytes: blobSize, blobs: count, byConcurrency: results, best };
-}
 
 async function smallBlobCeiling(blobs: BlobServiceClient, items: Buffer[]) {
   const container = blobs.getContainerClient(`small-${randomUUID().slice(0, 8)}`);
