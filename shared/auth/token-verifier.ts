@@ -21,6 +21,8 @@ export interface TokenVerifierOptions {
   clockToleranceSeconds?: number;
   /** Key sets per tenant; default: the authority's JWKS, fetched and cached by jose. */
   keysFor?: (tenantId: string) => JWTVerifyGetKey;
+  /** Least time between two JWKS fetches of a tenant (an unknown `kid` refetches after it); default 30 s. */
+  jwksCooldownMs?: number;
   /** Tenants whose key sets are kept (an attacker may name any GUID). */
   maxCachedTenants?: number;
   now?: () => Date;
@@ -53,7 +55,7 @@ export class TokenVerifier {
         this.options.keysFor?.(tenantId) ??
         createRemoteJWKSet(new URL(`${this.authority}/${tenantId}/discovery/v2.0/keys`), {
           cacheMaxAge: 24 * 3600_000,
-          cooldownDuration: 30_000,
+          cooldownDuration: this.options.jwksCooldownMs ?? 30_000,
           timeoutDuration: 5_000,
         });
       if (this.keySets.size >= (this.options.maxCachedTenants ?? 1000)) {

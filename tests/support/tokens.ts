@@ -38,18 +38,21 @@ export class TestIdentityProvider {
     private readonly unpublished: { key: CryptoKey; kid: string },
     /** How many times the JWKS was fetched (the verifier caches it). */
     readonly fetches: { count: number },
+    private readonly rotated: { value: boolean },
   ) {}
 
   static async start(): Promise<TestIdentityProvider> {
     const a = await generateKeyPair('RS256', { extractable: true });
     const b = await generateKeyPair('RS256', { extractable: true });
     const jwk: JWK = { ...(await exportJWK(a.publicKey)), kid: 'test-key-1', alg: 'RS256', use: 'sig' };
+    const next: JWK = { ...(await exportJWK(b.publicKey)), kid: 'test-key-2', alg: 'RS256', use: 'sig' };
     const fetches = { count: 0 };
+    const rotated = { value: false };
     const server = createServer((req, res) => {
       if (req.method === 'GET' && /^\/[^/]+\/discovery\/v2\.0\/keys$/.test(req.url ?? '')) {
         fetches.count++;
         res.writeHead(200, { 'content-type': 'application/json' });
-        res.end(JSON.stringify({ keys: [jwk] }));
+        res.end(JSON.stringify({ keys: rotated.value ? [jwk, next] : [jwk] }));
         return;
       }
       res.writeHead(404).end();
@@ -62,6 +65,7 @@ export class TestIdentityProvider {
       { key: a.privateKey, kid: 'test-key-1' },
       { key: b.privateKey, kid: 'test-key-2' },
       fetches,
+      rotated,
     );
   }
 
@@ -99,6 +103,11 @@ export class TestIdentityProvider {
       iat: now,
       exp: now + 3600,
     })}.`;
+  }
+
+  /** Key rotation: from now on the JWKS also publishes the second key (tokens signed `unpublished` verify). */
+  rotate(): void {
+    this.rotated.value = true;
   }
 
   async stop(): Promise<void> {
