@@ -12,6 +12,11 @@ export const TableNames = {
   audit: 'audit',
   support: 'support',
   serviceHealth: 'servicehealth',
+  restoreJobs: 'restorejobs',
+  notifications: 'notifications',
+  licences: 'licences',
+  discoveryState: 'discoverystate',
+  subscriptions: 'subscriptions',
 } as const;
 export type TableName = (typeof TableNames)[keyof typeof TableNames];
 

@@ -1,0 +1,191 @@
+import { AppError } from '../errors/app-error';
+import type { TenantGraph } from '../graph/graph-client';
+import type { Resource } from '../resources/resource';
+import type { ConflictPolicy } from './restore-job';
+import {
+  encodePath,
+  putFragment,
+  type ItemOutcome,
+  type RestoreContext,
+  type RestoreItem,
+  type WorkloadRestorer,
+} from './restore-context';
+
+/** Files up to this size go in one PUT; larger ones through an upload session. */
+const SIMPLE_UPLOAD_BYTES = 4 * 1024 * 1024;
+/** Upload session fragments: a multiple of 320 KiB (Graph's rule), 3.2 MiB. */
+const FRAGMENT_BYTES = 10 * 320 * 1024;
+
+const conflictBehavior: Record<ConflictPolicy, 'fail' | 'rename' | 'replace'> = {
+  skip: 'fail',
+  rename: 'rename',
+  overwrite: 'replace',
+};
+
+/** Where an entry of the snapshot goes: a drive and a path in it. */
+interface Placement {
+  driveId: string;
+  path: string[];
+}
+
+/**
+ * OneDrive, SharePoint library and group library restore. Original target: each library's own
+ * drive at the original paths. Another resource: its default drive, under the chosen folder, with
+ * the library folders (sites, groups) kept as folders. Group conversations cannot be written back
+ * through Graph and are reported as skipped.
+ */
+export class DriveRestorer implements WorkloadRestorer {
+  async prepare(ctx: RestoreContext): Promise<string> {
+    if (ctx.job.target.kind === 'resource') {
+      const driveId = await defaultDriveId(ctx.graph, ctx.target);
+      ctx.checkpoint.folders['drive:target'] = driveId;
+      for (let i = 1; i <= ctx.job.target.folderPath.length; i++) {
+        await ensureFolder(ctx, driveId, ctx.job.target.folderPath.slice(0, i));
+      }
+      return `${ctx.target.displayName}/${ctx.job.target.folderPath.join('/')}`;
+    }
+    if (ctx.source.kind === 'onedrive') {
+      ctx.checkpoint.folders['drive:target'] = await defaultDriveId(ctx.graph, ctx.target);
+    }
+    return 'original location';
+  }
+
+  /** The drive and path of an entry, or a reason it cannot be restored. */
+  private async place(ctx: RestoreContext, item: RestoreItem): Promise<Placement | string> {
+    const full = [...item.path, item.entry.name];
+    const target = ctx.job.target;
+    if (ctx.source.kind !== 'onedrive') {
+      const library = await libraryOf(ctx, item.path[0] ?? item.entry.name);
+      if (!library) return 'group conversations cannot be restored to Microsoft 365';
+      if (target.kind === 'original') return { driveId: library, path: full.slice(1) };
+    }
+    if (target.kind === 'resource') {
+      return { driveId: ctx.checkpoint.folders['drive:target']!, path: [...target.folderPath, ...full] };
+    }
+    return { driveId: ctx.checkpoint.folders['drive:target']!, path: full };
+  }
+
+  async restore(ctx: RestoreContext, item: RestoreItem): Promise<ItemOutcome> {
+    const placement = await this.place(ctx, item);
+    if (typeof placement === 'string') return { kind: 'skipped', reason: placement };
+    const { driveId, path } = placement;
+    if (item.entry.kind === 'folder') {
+      if (path.length > 0) await ensureFolder(ctx, driveId, path);
+      return { kind: 'restored', bytes: 0 };
+    }
+    if (!item.entry.content) return { kind: 'skipped', reason: 'no content in the snapshot' };
+    const size = item.entry.content.size;
+    const behavior = conflictBehavior[ctx.job.conflict];
+    try {
+      if (size <= SIMPLE_UPLOAD_BYTES) {
+        const bytes = await readBuffer(ctx, item);
+        await ctx.graph.put(
+          `/drives/${driveId}/root:/${encodePath(path)}:/content?@microsoft.graph.conflictBehavior=${behavior}`,
+          bytes,
+          { headers: { 'Content-Type': 'application/octet-stream' }, what: 'restore a file' },
+        );
+      } else {
+        await uploadInSession(ctx, item, driveId, path, behavior);
+      }
+    } catch (error) {
+      if (error instanceof AppError && error.code === 'conflict' && ctx.job.conflict === 'skip') {
+        return { kind: 'skipped', reason: 'a file with this name exists (conflict policy: skip)' };
+      }
+      throw error;
+    }
+    return { kind: 'restored', bytes: size };
+  }
+}
+
+async function readBuffer(ctx: RestoreContext, item: RestoreItem): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  for await (const chunk of ctx.repository.readContent(item.entry.content!)) parts.push(chunk as Buffer);
+  return Buffer.concat(parts);
+}
+
+/** Streams the file from the repository into an upload session, fragment by fragment. */
+async function uploadInSession(
+  ctx: RestoreContext,
+  item: RestoreItem,
+  driveId: string,
+  path: string[],
+  behavior: string,
+): Promise<void> {
+  const total = item.entry.content!.size;
+  const session = await ctx.graph.post<{ uploadUrl: string }>(
+    `/drives/${driveId}/root:/${encodePath(path)}:/createUploadSession`,
+    { item: { '@microsoft.graph.conflictBehavior': behavior } },
+    { what: 'start a file upload' },
+  );
+  let pending: Buffer[] = [];
+  let pendingBytes = 0;
+  let offset = 0;
+  const send = async (bytes: Buffer) => {
+    const { status, body } = await putFragment(session.uploadUrl, bytes, offset, total);
+    offset += bytes.length;
+    if (status === 409) throw new AppError('conflict', 'a file with this name exists');
+    if (status >= 400) {
+      throw new AppError(
+        status >= 500 ? 'unavailable' : 'permanent',
+        `file upload answered ${status}: ${body.slice(0, 200)}`,
+      );
+    }
+  };
+  for await (const chunk of ctx.repository.readContent(item.entry.content!)) {
+    pending.push(chunk as Buffer);
+    pendingBytes += (chunk as Buffer).length;
+    // Strictly more than a fragment: the last fragment (any size) is sent after the loop.
+    while (pendingBytes > FRAGMENT_BYTES) {
+      const all = Buffer.concat(pending);
+      await send(all.subarray(0, FRAGMENT_BYTES));
+      pending = [all.subarray(FRAGMENT_BYTES)];
+      pendingBytes = all.length - FRAGMENT_BYTES;
+    }
+  }
+  if (pendingBytes > 0 || offset < total) await send(Buffer.concat(pending));
+}
+
+async function defaultDriveId(graph: TenantGraph, resource: Resource): Promise<string> {
+  const owner =
+    resource.kind === 'onedrive'
+      ? 'users'
+      : resource.kind === 'site'
+        ? 'sites'
+        : resource.kind === 'group'
+          ? 'groups'
+          : undefined;
+  if (!owner) throw new AppError('invalid', `a ${resource.kind} has no drive`);
+  const drive = await graph.get<{ id: string }>(`/${owner}/${resource.graphId}/drive?$select=id`, {
+    what: 'find the target drive',
+  });
+  return drive.id;
+}
+
+/** The drive of a top-level library folder of a site or group snapshot (undefined: not a library). */
+async function libraryOf(ctx: RestoreContext, name: string): Promise<string | undefined> {
+  const key = `library:${name}`;
+  if (key in ctx.checkpoint.folders) return ctx.checkpoint.folders[key] || undefined;
+  const top = await ctx.repository.listFolder(ctx.snapshot.manifestRoot!, []);
+  const folder = top.find((e) => e.kind === 'folder' && e.name === name);
+  const driveId = folder?.metadata?.libraryDriveId;
+  ctx.checkpoint.folders[key] = typeof driveId === 'string' ? driveId : '';
+  return typeof driveId === 'string' ? driveId : undefined;
+}
+
+/** Creates a folder (parents first); an existing one is fine. */
+async function ensureFolder(ctx: RestoreContext, driveId: string, path: string[]): Promise<void> {
+  const key = `drivefolder:${driveId}:${path.join('/')}`;
+  if (ctx.checkpoint.folders[key]) return;
+  const parent = path.slice(0, -1);
+  const parentRef = parent.length ? `root:/${encodePath(parent)}:` : 'root';
+  try {
+    await ctx.graph.post(
+      `/drives/${driveId}/${parentRef}/children`,
+      { name: path[path.length - 1], folder: {}, '@microsoft.graph.conflictBehavior': 'fail' },
+      { what: 'create a folder' },
+    );
+  } catch (error) {
+    if (!(error instanceof AppError) || error.code !== 'conflict') throw error;
+  }
+  ctx.checkpoint.folders[key] = '1';
+}

@@ -1,0 +1,313 @@
+import type { SnapshotReader } from '../backup/snapshot-reader';
+import { AppError } from '../errors/app-error';
+import type { TenantGraph } from '../graph/graph-client';
+import type { Logger } from '../observability/logger';
+import { QueueNames, type JobQueue } from '../queues/job-queues';
+import type { Resource } from '../resources/resource';
+import type { ResourceStore } from '../resources/resource-store';
+import type { ResourceLeases } from '../storage/resource-lease';
+import type { Clock } from '../time/clock';
+import { DriveRestorer } from './drive-restorer';
+import { MailRestorer } from './mail-restorer';
+import type { RestoreItem, WorkloadRestorer } from './restore-context';
+import {
+  MAX_PROBLEMS_LISTED,
+  emptyReport,
+  type ConflictPolicy,
+  type RestoreJob,
+  type RestoreJobMessage,
+  type RestoreScope,
+  type RestoreTarget,
+} from './restore-job';
+import type { RestoreJobStore } from './restore-job-store';
+
+/** Told when a restore ends (green when it finished, red when it failed): the notifications seam. */
+export interface RestoreNotifier {
+  restoreEnded(job: RestoreJob): Promise<void>;
+}
+
+export interface RestoreEngineDependencies {
+  jobs: RestoreJobStore;
+  resources: ResourceStore;
+  reader: SnapshotReader;
+  leases: ResourceLeases;
+  queue: JobQueue;
+  clock: Clock;
+  graphFor(tenantId: string): TenantGraph;
+  /** Time one slice may take before it checkpoints and queues its continuation. */
+  budgetSeconds: number;
+  leaseRetrySeconds?: number;
+  notifier?: RestoreNotifier;
+  log: Logger;
+}
+
+export interface RestoreRequest {
+  tenantId: string;
+  snapshotId: string;
+  scope: RestoreScope;
+  target: RestoreTarget;
+  conflict: ConflictPolicy;
+  requestedBy: string;
+}
+
+/**
+ * A restore job in `awaiting-verification`. The snapshot must be the tenant's (another tenant's id
+ * answers not-found) and another target must be a resource of the same kind in the same tenant.
+ */
+export async function createRestoreJob(
+  deps: RestoreEngineDependencies,
+  request: RestoreRequest,
+): Promise<RestoreJob> {
+  const { record } = await deps.reader.open(request.tenantId, request.snapshotId);
+  const source = await deps.resources.get(request.tenantId, record.resourceId);
+  if (request.target.kind === 'resource') {
+    const target = await deps.resources.get(request.tenantId, request.target.resourceId);
+    if (target.kind !== source.kind) {
+      throw new AppError('invalid', `a ${source.kind} restores only to another ${source.kind}`, {
+        details: [{ field: 'target.resourceId', message: `not a ${source.kind}` }],
+      });
+    }
+  }
+  const now = deps.clock.now();
+  const job: RestoreJob = {
+    jobId: deps.jobs.newJobId(now),
+    tenantId: request.tenantId,
+    resourceId: record.resourceId,
+    resourceKind: source.kind,
+    snapshotId: request.snapshotId,
+    scope: request.scope,
+    target: request.target,
+    conflict: request.conflict,
+    state: 'awaiting-verification',
+    requestedBy: request.requestedBy,
+    createdAt: now.toISOString(),
+    updatedAt: now.toISOString(),
+    progress: { itemsDone: 0, itemsTotal: 0, bytesDone: 0, bytesTotal: 0 },
+    report: emptyReport(),
+    slices: 0,
+  };
+  await deps.jobs.put(job);
+  return job;
+}
+
+/** Verified: the job is queued on `restore-jobs`. */
+export async function queueRestoreJob(
+  deps: RestoreEngineDependencies,
+  tenantId: string,
+  jobId: string,
+): Promise<RestoreJob> {
+  const job = await deps.jobs.get(tenantId, jobId);
+  if (job.state !== 'awaiting-verification') {
+    throw new AppError('conflict', `the restore is ${job.state}`);
+  }
+  const queued: RestoreJob = { ...job, state: 'queued', updatedAt: deps.clock.now().toISOString() };
+  await deps.jobs.put(queued);
+  const message: RestoreJobMessage = { tenantId, jobId };
+  await deps.queue.send(QueueNames.restoreJobs, message);
+  return queued;
+}
+
+export async function cancelRestoreJob(
+  deps: RestoreEngineDependencies,
+  tenantId: string,
+  jobId: string,
+  reason = 'cancelled',
+): Promise<RestoreJob> {
+  const job = await deps.jobs.get(tenantId, jobId);
+  if (!['awaiting-verification', 'queued', 'running'].includes(job.state)) {
+    throw new AppError('conflict', `the restore is already ${job.state}`);
+  }
+  const now = deps.clock.now().toISOString();
+  const cancelled: RestoreJob = {
+    ...job,
+    state: 'cancelled',
+    updatedAt: now,
+    finishedAt: now,
+    failureReason: reason,
+  };
+  await deps.jobs.put(cancelled);
+  return cancelled;
+}
+
+export type RestoreJobOutcome =
+  | { kind: 'finished'; job: RestoreJob }
+  | { kind: 'continued'; job: RestoreJob }
+  | { kind: 'busy' }
+  | { kind: 'ignored'; reason: string };
+
+function restorerFor(kind: Resource['kind']): WorkloadRestorer {
+  return kind === 'mailbox' ? new MailRestorer() : new DriveRestorer();
+}
+
+function inScope(scope: RestoreScope, item: RestoreItem): boolean {
+  if (scope.kind === 'all') return true;
+  if (scope.kind === 'items')
+    return item.entry.kind !== 'folder' && scope.itemIds.includes(item.entry.itemId ?? '');
+  const full = [...item.path, item.entry.name];
+  return scope.paths.some((p) => p.length <= full.length && p.every((name, i) => full[i] === name));
+}
+
+/**
+ * One slice of a restore job (the `restore-jobs` worker). Leased on the job, time-boxed, resumable:
+ * every item's completion is checkpointed before the next starts, so a redelivered message or a
+ * continuation never restores an item twice.
+ */
+export async function runRestoreJob(
+  deps: RestoreEngineDependencies,
+  message: RestoreJobMessage,
+): Promise<RestoreJobOutcome> {
+  const log = deps.log;
+  let job = await deps.jobs.get(message.tenantId, message.jobId);
+  if (job.state !== 'queued' && job.state !== 'running')
+    return { kind: 'ignored', reason: `job is ${job.state}` };
+  const lease = await deps.leases.tryAcquire(job.tenantId, `restore-${job.jobId}`);
+  if (!lease) {
+    await deps.queue.send(QueueNames.restoreJobs, message, { delaySeconds: deps.leaseRetrySeconds ?? 60 });
+    return { kind: 'busy' };
+  }
+  try {
+    return await runSlice(deps, job);
+  } catch (error) {
+    if (
+      error instanceof AppError &&
+      (error.code === 'permanent' || error.code === 'not-found' || error.code === 'invalid')
+    ) {
+      job = await deps.jobs.get(job.tenantId, job.jobId);
+      const now = deps.clock.now().toISOString();
+      job = { ...job, state: 'failed', failureReason: error.message, updatedAt: now, finishedAt: now };
+      await deps.jobs.put(job);
+      await deps.notifier?.restoreEnded(job);
+      log.error('restore failed', { tenantId: job.tenantId, jobId: job.jobId, error: error.message });
+      return { kind: 'finished', job };
+    }
+    throw error;
+  } finally {
+    await lease
+      .release()
+      .catch((error: unknown) => log.warn('lease release failed', { error: String(error) }));
+  }
+}
+
+async function runSlice(deps: RestoreEngineDependencies, initial: RestoreJob): Promise<RestoreJobOutcome> {
+  const started = deps.clock.now();
+  const deadline = started.getTime() + deps.budgetSeconds * 1000;
+  const { record, repository, root } = await deps.reader.open(initial.tenantId, initial.snapshotId);
+  const source = await deps.resources.get(initial.tenantId, initial.resourceId);
+  const target =
+    initial.target.kind === 'resource'
+      ? await deps.resources.get(initial.tenantId, initial.target.resourceId)
+      : source;
+  const checkpoint = await deps.jobs.readCheckpoint(initial.tenantId, initial.jobId);
+  const done = new Set(checkpoint.done);
+  const items: RestoreItem[] = [];
+  for await (const { path, entry } of repository.walk(root)) {
+    const item = { path, entry, key: `${[...path, entry.name].join('/')}#${entry.itemId ?? ''}` };
+    if (inScope(initial.scope, item)) items.push(item);
+  }
+  const counted = items.filter((i) => i.entry.kind !== 'folder');
+  let job: RestoreJob = {
+    ...initial,
+    state: 'running',
+    startedAt: initial.startedAt ?? started.toISOString(),
+    slices: initial.slices + 1,
+    updatedAt: started.toISOString(),
+    report: checkpoint.report ?? initial.report,
+    progress: {
+      ...(checkpoint.progress ?? initial.progress),
+      itemsTotal: counted.length,
+      bytesTotal: counted.reduce((sum, i) => sum + (i.entry.content?.size ?? 0), 0),
+    },
+  };
+  const ctx = {
+    job,
+    snapshot: record,
+    source,
+    target,
+    graph: deps.graphFor(job.tenantId),
+    repository,
+    checkpoint,
+  };
+  const restorer = restorerFor(source.kind);
+  job.destination = await restorer.prepare(ctx);
+  await deps.jobs.put(job);
+  let lastSaved = Date.now();
+  let restoredThisSlice = 0;
+
+  for (const item of items) {
+    if (done.has(item.key)) continue;
+    // At least one item per slice, so a slice always makes progress.
+    if (restoredThisSlice > 0 && deps.clock.now().getTime() >= deadline) {
+      await deps.jobs.writeCheckpoint(job.tenantId, job.jobId, checkpoint);
+      job = { ...job, updatedAt: deps.clock.now().toISOString() };
+      await deps.jobs.put(job);
+      await deps.queue.send(QueueNames.restoreJobs, {
+        tenantId: job.tenantId,
+        jobId: job.jobId,
+      } satisfies RestoreJobMessage);
+      return { kind: 'continued', job };
+    }
+    // A cancel from the portal stops the job at the next item.
+    if (Date.now() - lastSaved > 2000) {
+      const current = await deps.jobs.get(job.tenantId, job.jobId);
+      if (current.state === 'cancelled') return { kind: 'finished', job: current };
+    }
+    const where = [...item.path, item.entry.name].join('/');
+    let outcome;
+    try {
+      outcome = await restorer.restore({ ...ctx, job }, item);
+    } catch (error) {
+      if (error instanceof AppError && (error.code === 'throttled' || error.code === 'unavailable'))
+        throw error;
+      outcome = { kind: 'failed' as const, reason: error instanceof Error ? error.message : String(error) };
+    }
+    const report = { ...job.report };
+    if (outcome.kind === 'restored') {
+      if (item.entry.kind !== 'folder') report.restored += 1;
+    } else if (outcome.kind === 'skipped') {
+      report.skippedCount += 1;
+      if (report.skipped.length < MAX_PROBLEMS_LISTED)
+        report.skipped = [...report.skipped, { item: where, reason: outcome.reason }];
+    } else {
+      report.failedCount += 1;
+      if (report.failed.length < MAX_PROBLEMS_LISTED)
+        report.failed = [...report.failed, { item: where, reason: outcome.reason }];
+    }
+    const progress = { ...job.progress };
+    if (item.entry.kind !== 'folder') {
+      progress.itemsDone += 1;
+      progress.bytesDone += item.entry.content?.size ?? 0;
+    }
+    job = { ...job, report, progress };
+    restoredThisSlice += 1;
+    done.add(item.key);
+    checkpoint.done.push(item.key);
+    checkpoint.report = report;
+    checkpoint.progress = progress;
+    // Persisted before the next item: a redelivery resumes after this one.
+    await deps.jobs.writeCheckpoint(job.tenantId, job.jobId, checkpoint);
+    if (Date.now() - lastSaved > 1000) {
+      job = { ...job, updatedAt: deps.clock.now().toISOString() };
+      await deps.jobs.put(job);
+      lastSaved = Date.now();
+    }
+  }
+  const current = await deps.jobs.get(job.tenantId, job.jobId);
+  if (current.state === 'cancelled') return { kind: 'finished', job: current };
+  const now = deps.clock.now().toISOString();
+  job = {
+    ...job,
+    state: job.report.failedCount > 0 ? 'completed-with-warnings' : 'completed',
+    updatedAt: now,
+    finishedAt: now,
+  };
+  await deps.jobs.put(job);
+  await deps.notifier?.restoreEnded(job);
+  deps.log.info('restore finished', {
+    tenantId: job.tenantId,
+    jobId: job.jobId,
+    ...job.report,
+    skipped: undefined,
+    failed: undefined,
+  });
+  return { kind: 'finished', job };
+}
