@@ -14,6 +14,13 @@ const storageConnectionString = z
     'expected an Azure Storage connection string (AccountName=…;AccountKey=… or …Endpoint=…)',
   );
 
+const ncrontab = z
+  .string()
+  .trim()
+  .refine((v) => v.split(/\s+/).length === 6, {
+    message: 'expected a six-field NCRONTAB expression, e.g. "0 0 3 * * *" (03:00 every day)',
+  });
+
 export const settingsSchema = z
   .object({
     FUNCTIONS_WORKER_RUNTIME: z.literal('node', { error: 'expected "node"' }),
@@ -50,6 +57,22 @@ export const settingsSchema = z
       .refine((v) => v.split(/\s+/).length === 6, {
         message: 'expected a six-field NCRONTAB expression, e.g. "0 0 */6 * * *" (every 6 hours)',
       }),
+    /** NCRONTAB of the daily full discovery (reconciliation) of every active tenant (%DISCOVERY_SCHEDULE%). */
+    DISCOVERY_SCHEDULE: ncrontab.default('0 0 3 * * *'),
+    /** NCRONTAB of the Graph subscription upkeep: create missing ones, renew those near expiry. */
+    SUBSCRIPTION_RENEWAL_SCHEDULE: ncrontab.default('0 0 * * * *'),
+    /** NCRONTAB of the notification checks (protected resources without a good snapshot for 24 hours). */
+    NOTIFICATION_CHECK_SCHEDULE: ncrontab.default('0 30 * * * *'),
+    /**
+     * Public base URL Graph delivers change notifications to (`{base}/api/graph/notifications`,
+     * lifecycle events to `{base}/api/graph/lifecycle`); locally the host's URL. Unset: no subscriptions
+     * (discovery then relies on the daily reconciliation).
+     */
+    NOTIFICATION_BASE_URL: z.string().url('expected a URL such as https://backup.example.com').optional(),
+    /** The provider's service mailbox (user id or UPN) red alerts are mailed from. Unset: no mail. */
+    NOTIFICATION_MAIL_SENDER: z.string().trim().min(1).optional(),
+    /** The tenant of the service mailbox; default PROVIDER_TENANT_ID. */
+    NOTIFICATION_MAIL_TENANT_ID: z.string().uuid('expected a tenant id (a GUID)').optional(),
     /** Seconds a snapshot job works before it checkpoints and continues in a new job. */
     SNAPSHOT_JOB_BUDGET_SECONDS: z.coerce
       .number({ error: 'expected a number of seconds' })

@@ -6,6 +6,7 @@ import type { TenantTotalsStore } from '../backup/tenant-totals';
 import { createBackupCore } from '../backup/backup-core';
 import { appVersion } from '../config/app-version';
 import { loadSettings, type Settings } from '../config/settings';
+import { createDiscoveryCore, type DiscoveryCore } from '../discovery/discovery-core';
 import type { GraphClientFactory } from '../graph/graph-client';
 import type { Logger } from '../observability/logger';
 import type { StorageJobQueue } from '../queues/job-queues';
@@ -37,6 +38,8 @@ export interface Services {
   snapshotEngine(log: Logger): SnapshotEngineDependencies;
   /** The portal API's collaborators (shared/api). */
   api: ApiRuntime;
+  /** Discovery, subscriptions, licences and protection, notifications (shared/discovery). */
+  discovery: DiscoveryCore;
 }
 
 /** For collaborators that outlive one invocation (one JSON line each, like the host's). */
@@ -49,6 +52,7 @@ const processLogger: Logger = {
 function createServices(settings: Settings): Services {
   const storage = createStorageClients(settings);
   const backup = createBackupCore(settings, storage);
+  const discovery = createDiscoveryCore(settings, backup);
   const api = createApiRuntime({
     settings,
     tables: backup.tables,
@@ -75,7 +79,12 @@ function createServices(settings: Settings): Services {
     queue: backup.queue,
     graph: backup.graph,
     repositoryFor: backup.repositoryFor,
-    snapshotEngine: backup.engine,
+    // Snapshots raise and resolve their alerts through the engine's onFinished hook.
+    snapshotEngine: (log) => ({
+      ...backup.engine(log),
+      onFinished: (record, resource) => discovery.notifier(log).snapshotFinished(record, resource),
+    }),
+    discovery,
   };
 }
 

@@ -13,6 +13,7 @@ export const TableNames = {
   support: 'support',
   serviceHealth: 'servicehealth',
   restoreJobs: 'restorejobs',
+  verificationCodes: 'verificationcodes',
   notifications: 'notifications',
   licences: 'licences',
   discoveryState: 'discoverystate',

@@ -1,0 +1,213 @@
+import { AppError } from '../errors/app-error';
+import { resourceIdOf, type Resource, type ResourceKind } from '../resources/resource';
+import type { ResourceStore } from '../resources/resource-store';
+import type { Tenant } from '../tenants/tenant';
+import type { TenantStore } from '../tenants/tenant-store';
+import type { Clock } from '../time/clock';
+import type { LicenceStore } from './licence-store';
+
+export interface ProtectionDependencies {
+  tenants: TenantStore;
+  resources: ResourceStore;
+  licences: LicenceStore;
+  clock: Clock;
+}
+
+export interface LicenceSummary {
+  plan: Tenant['plan'];
+  total: number;
+  used: number;
+  free: number;
+}
+
+export interface EnableUsersResult {
+  /** Resources protected by this call. */
+  protected: string[];
+  /** Users that took a licence now (the others already held one). */
+  licensed: string[];
+}
+
+/** The user kinds a plan protects: mailbox and OneDrive (`full`) or mailbox only (`exchange-only`). */
+export function userKindsOf(plan: Tenant['plan']): ResourceKind[] {
+  return plan === 'full' ? ['mailbox', 'onedrive'] : ['mailbox'];
+}
+
+/**
+ * Licences and protection. A user takes one licence, whatever the plan protects of them; sites and
+ * groups ("Collaboration") take none and are not part of `exchange-only`.
+ */
+export class ProtectionService {
+  constructor(private readonly deps: ProtectionDependencies) {}
+
+  async licenceSummary(tenantId: string): Promise<LicenceSummary> {
+    const tenant = await this.deps.tenants.get(tenantId);
+    const used = await this.deps.licences.used(tenantId);
+    return { plan: tenant.plan, total: tenant.licences, used, free: Math.max(0, tenant.licences - used) };
+  }
+
+  /**
+   * Protects the users' mailboxes and OneDrives (per plan), one licence per user, all or nothing.
+   * `kinds` narrows what is protected (auto-protect per kind); a licence is taken either way.
+   */
+  async enableUsers(
+    tenantId: string,
+    userIds: readonly string[],
+    options: { kinds?: readonly ResourceKind[] } = {},
+  ): Promise<EnableUsersResult> {
+    const tenant = await this.usableTenant(tenantId);
+    const kinds = userKindsOf(tenant.plan).filter((k) => !options.kinds || options.kinds.includes(k));
+    const byUser = new Map<string, Resource[]>();
+    const missing: string[] = [];
+    for (const userId of new Set(userIds)) {
+      const found = await this.userResources(tenantId, userId, kinds);
+      if (found.length === 0) missing.push(userId);
+      else byUser.set(userId, found);
+    }
+    if (missing.length > 0) {
+      throw new AppError(
+        'invalid',
+        `no ${kinds.join(' or ')} was discovered for ${missing.length} user(s); nothing was enabled`,
+        {
+          details: missing.map((id) => ({
+            field: 'body.userIds',
+            message: `user ${id}: nothing to protect`,
+          })),
+        },
+      );
+    }
+    const licensed = await this.deps.licences.assign(tenantId, [...byUser.keys()], tenant.licences);
+    const now = this.deps.clock.now().toISOString();
+    const changed: string[] = [];
+    for (const resources of byUser.values()) {
+      for (const resource of resources) {
+        if (resource.protected) continue;
+        await this.deps.resources.update(tenantId, resource.resourceId, {
+          protected: true,
+          state: resource.state === 'gone' ? 'gone' : 'protected',
+          protectedAt: now,
+        });
+        changed.push(resource.resourceId);
+      }
+    }
+    return { protected: changed, licensed };
+  }
+
+  /** Stops protecting the users' resources and frees their licences; backups stay (retention decides). */
+  async disableUsers(tenantId: string, userIds: readonly string[]): Promise<{ unprotected: string[] }> {
+    await this.deps.tenants.get(tenantId);
+    const changed: string[] = [];
+    for (const userId of new Set(userIds)) {
+      for (const resource of await this.userResources(tenantId, userId, ['mailbox', 'onedrive'])) {
+        if (!resource.protected) continue;
+        await this.unprotect(resource);
+        changed.push(resource.resourceId);
+      }
+    }
+    await this.deps.licences.release(tenantId, userIds);
+    return { unprotected: changed };
+  }
+
+  /** Protects sites and groups ("Collaboration"); not part of `exchange-only`. */
+  async enableCollaboration(
+    tenantId: string,
+    resourceIds: readonly string[],
+  ): Promise<{ protected: string[] }> {
+    const tenant = await this.usableTenant(tenantId);
+    if (tenant.plan !== 'full') {
+      throw new AppError(
+        'forbidden',
+        'SharePoint sites and groups are not part of the exchange-only plan; ask your provider to change the plan',
+      );
+    }
+    const resources = await this.collaborationResources(tenantId, resourceIds);
+    const now = this.deps.clock.now().toISOString();
+    const changed: string[] = [];
+    for (const resource of resources) {
+      if (resource.protected) continue;
+      await this.deps.resources.update(tenantId, resource.resourceId, {
+        protected: true,
+        state: resource.state === 'gone' ? 'gone' : 'protected',
+        protectedAt: now,
+      });
+      changed.push(resource.resourceId);
+    }
+    return { protected: changed };
+  }
+
+  async disableCollaboration(
+    tenantId: string,
+    resourceIds: readonly string[],
+  ): Promise<{ unprotected: string[] }> {
+    const resources = await this.collaborationResources(tenantId, resourceIds);
+    const changed: string[] = [];
+    for (const resource of resources) {
+      if (!resource.protected) continue;
+      await this.unprotect(resource);
+      changed.push(resource.resourceId);
+    }
+    return { unprotected: changed };
+  }
+
+  private async unprotect(resource: Resource): Promise<void> {
+    await this.deps.resources.update(resource.tenantId, resource.resourceId, {
+      protected: false,
+      state: resource.state === 'gone' ? 'gone' : 'discovered',
+    });
+  }
+
+  private async usableTenant(tenantId: string): Promise<Tenant> {
+    const tenant = await this.deps.tenants.get(tenantId);
+    if (tenant.status !== 'active') {
+      throw new AppError(
+        'conflict',
+        `the tenant is ${tenant.status}: protection can be enabled only when it is active`,
+      );
+    }
+    return tenant;
+  }
+
+  private async userResources(
+    tenantId: string,
+    userId: string,
+    kinds: readonly ResourceKind[],
+  ): Promise<Resource[]> {
+    const found: Resource[] = [];
+    for (const kind of kinds) {
+      try {
+        found.push(await this.deps.resources.get(tenantId, resourceIdOf(kind, userId)));
+      } catch (error) {
+        if (!(error instanceof AppError && error.code === 'not-found')) throw error;
+      }
+    }
+    return found;
+  }
+
+  private async collaborationResources(
+    tenantId: string,
+    resourceIds: readonly string[],
+  ): Promise<Resource[]> {
+    const resources: Resource[] = [];
+    const problems: { field: string; message: string }[] = [];
+    for (const [index, resourceId] of [...new Set(resourceIds)].entries()) {
+      try {
+        const resource = await this.deps.resources.get(tenantId, resourceId);
+        if (resource.kind === 'site' || resource.kind === 'group') resources.push(resource);
+        else problems.push({ field: `body.resourceIds.${index}`, message: 'not a site or group' });
+      } catch (error) {
+        if (error instanceof AppError && error.code === 'not-found')
+          problems.push({ field: `body.resourceIds.${index}`, message: 'not found' });
+        else throw error;
+      }
+    }
+    if (problems.length > 0) {
+      throw new AppError(
+        'invalid',
+        'some resources are not sites or groups of this tenant; nothing was changed',
+        {
+          details: problems,
+        },
+      );
+    }
+    return resources;
+  }
+}

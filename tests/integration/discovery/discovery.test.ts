@@ -1,0 +1,126 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { resourceIdOf, type Resource } from '../../../shared/resources/resource';
+import { silentLogger } from '../../../shared/observability/logger';
+import { DiscoveryStack } from '../../support/discovery-stack';
+
+async function resources(stack: DiscoveryStack): Promise<Resource[]> {
+  const list: Resource[] = [];
+  for await (const r of stack.backup.deps.resources.list(stack.tenantId)) list.push(r);
+  return list;
+}
+
+/** Full reconciliation against the simulator's tenant, and what the admin sees in the bell. */
+describe('discovery reconciliation', () => {
+  let stack: DiscoveryStack;
+  beforeAll(async () => {
+    stack = await DiscoveryStack.start(
+      {
+        seed: 51,
+        shape: {
+          users: 3,
+          usersWithoutMailbox: 1,
+          guests: 1,
+          messagesPerMailbox: 2,
+          customFoldersPerMailbox: 0,
+          filesPerDrive: 1,
+          sites: 1,
+          librariesPerSite: 1,
+          filesPerLibrary: 1,
+          groups: 1,
+          filesPerGroupLibrary: 1,
+          threadsPerGroup: 1,
+          maxFileBytes: 4096,
+        },
+      },
+      { collapseSeconds: 0 },
+    );
+  });
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
+  it('finds every mailbox, OneDrive, site and group; users without a mailbox get none; all reported as available', async () => {
+    await stack.onboard();
+    const result = await stack.discovery.reconcile(stack.tenantId);
+    const sim = await stack.backup.simulator.control.tenant(stack.tenantId);
+    const expected = [
+      ...sim.users.filter((u) => u.hasMailbox).map((u) => resourceIdOf('mailbox', u.id)),
+      ...sim.users.filter((u) => u.driveId).map((u) => resourceIdOf('onedrive', u.id)),
+      ...sim.sites.filter((s) => s.kind !== 'personal').map((s) => resourceIdOf('site', s.id)),
+      ...sim.groups.map((g) => resourceIdOf('group', g.id)),
+    ].sort();
+    const found = await resources(stack);
+    expect(found.map((r) => r.resourceId).sort()).toEqual(expected);
+    expect(result.added).toBe(expected.length);
+    const withoutMailbox = sim.users.filter((u) => u.userType === 'Member' && !u.hasMailbox);
+    expect(withoutMailbox.length).toBeGreaterThan(0);
+    for (const u of withoutMailbox)
+      expect(found.some((r) => r.resourceId === resourceIdOf('mailbox', u.id))).toBe(false);
+    expect(
+      found.every((r) => r.state === 'discovered' && !r.protected && r.firstSeenAt === r.lastSeenAt),
+    ).toBe(true);
+
+    const bell = await stack.notifications();
+    const available = bell.filter((n) => n.category === 'available-to-add');
+    expect(available).toHaveLength(expected.length);
+    expect(available.every((n) => n.severity === 'yellow' && !n.read && !n.resolved)).toBe(true);
+    expect(available.find((n) => n.resourceId?.startsWith('mailbox:'))!.message).toMatch(
+      /new mailbox .* is available to add/,
+    );
+
+    // A second pass changes nothing and raises nothing new.
+    const again = await stack.discovery.reconcile(stack.tenantId);
+    expect(again).toMatchObject({ added: 0, gone: 0, returned: 0 });
+    expect(await stack.notifications()).toHaveLength(bell.length);
+  });
+
+  it('a removed protected user raises one red alert mailed to the admin; restored, it resolves with a green notice', async () => {
+    const sim = await stack.backup.simulator.control.tenant(stack.tenantId);
+    const [victim, sender, admin] = sim.users.filter((u) => u.hasMailbox);
+    await stack.core.protection.enableUsers(stack.tenantId, [victim!.id]);
+
+    // The service mailbox is a simulator mailbox here; the admin contact another one.
+    await stack.onboard({ adminContactEmail: admin!.userPrincipalName });
+    const mailing = stack.coreWith({
+      NOTIFICATION_MAIL_SENDER: sender!.userPrincipalName,
+      NOTIFICATION_MAIL_TENANT_ID: stack.tenantId,
+    });
+    const discovery = mailing.discovery(silentLogger);
+    await stack.backup.simulator.control.removeUser(stack.tenantId, victim!.id);
+    await discovery.reconcile(stack.tenantId);
+    await discovery.reconcile(stack.tenantId); // the same condition again: still one alert each
+    const mailbox = await stack.backup.deps.resources.get(
+      stack.tenantId,
+      resourceIdOf('mailbox', victim!.id),
+    );
+    expect(mailbox).toMatchObject({ state: 'gone', protected: true });
+    const red = (await stack.notifications()).filter((n) => n.severity === 'red');
+    expect(red.map((n) => n.resourceId).sort()).toEqual(
+      [resourceIdOf('mailbox', victim!.id), resourceIdOf('onedrive', victim!.id)].sort(),
+    );
+    const mailAlert = red.find((n) => n.resourceId === resourceIdOf('mailbox', victim!.id))!;
+    expect(mailAlert.message).toMatch(/^Backed-up mailbox not found: /);
+    expect(mailAlert.resolved).toBe(false);
+    const alertMails = (await stack.backup.simulator.control.sentMail()).filter((m) =>
+      m.subject.startsWith('[M365 Backup] Critical: Backed-up mailbox not found'),
+    );
+    expect(alertMails).toHaveLength(1);
+    expect(alertMails[0]!.deliveredTo.map((a) => a.toLowerCase())).toContain(
+      admin!.userPrincipalName.toLowerCase(),
+    );
+
+    // The user comes back (the tenant regenerated: same ids).
+    await stack.backup.simulator.control.resetTenant(stack.tenantId);
+    const back = await stack.discovery.reconcile(stack.tenantId);
+    expect(back.returned).toBe(2);
+    expect(await stack.backup.deps.resources.get(stack.tenantId, mailAlert.resourceId!)).toMatchObject({
+      state: 'protected',
+      protected: true,
+    });
+    const bell = await stack.notifications();
+    expect(bell.find((n) => n.notificationId === mailAlert.notificationId)).toMatchObject({ resolved: true });
+    const green = bell.filter((n) => n.severity === 'green' && n.resourceId === mailAlert.resourceId);
+    expect(green).toHaveLength(1);
+    expect(green[0]!.message).toMatch(/is back in the tenant/);
+  });
+});

@@ -1,0 +1,65 @@
+import { createBackupCore } from '../../shared/backup/backup-core';
+import {
+  createDiscoveryCore,
+  type DiscoveryCore,
+  type DiscoveryCoreOptions,
+} from '../../shared/discovery/discovery-core';
+import type { DiscoveryService } from '../../shared/discovery/discovery-service';
+import type { Notification } from '../../shared/notifications/notification';
+import { silentLogger } from '../../shared/observability/logger';
+import type { Tenant } from '../../shared/tenants/tenant';
+import { BackupStack, type BackupStackOptions } from './backup-stack';
+
+/** The backup stack plus discovery, protection and notifications wired as the app wires them. */
+export class DiscoveryStack {
+  private constructor(
+    readonly backup: BackupStack,
+    readonly core: DiscoveryCore,
+  ) {}
+
+  static async start(
+    options: BackupStackOptions = {},
+    coreOptions: DiscoveryCoreOptions = {},
+    settingOverrides: Partial<Record<string, string>> = {},
+  ): Promise<DiscoveryStack> {
+    const backup = await BackupStack.start(options);
+    const settings = { ...backup.settings, ...settingOverrides } as typeof backup.settings;
+    const core = createDiscoveryCore(settings, createBackupCore(settings, backup.storage), coreOptions);
+    // Snapshots raise their alerts through the engine's hook, as the app wires it.
+    backup.deps.onFinished = (record, resource) =>
+      core.notifier(silentLogger).snapshotFinished(record, resource);
+    return new DiscoveryStack(backup, core);
+  }
+
+  /** Another core over the same storage with some settings changed (e.g. the alert mail sender). */
+  coreWith(
+    settingOverrides: Partial<Record<string, string>>,
+    coreOptions: DiscoveryCoreOptions = {},
+  ): DiscoveryCore {
+    const settings = { ...this.backup.settings, ...settingOverrides } as typeof this.backup.settings;
+    return createDiscoveryCore(settings, createBackupCore(settings, this.backup.storage), coreOptions);
+  }
+
+  get tenantId(): string {
+    return this.backup.tenantId;
+  }
+
+  get discovery(): DiscoveryService {
+    return this.core.discovery(silentLogger);
+  }
+
+  async onboard(changes: Partial<Tenant> = {}): Promise<Tenant> {
+    await this.backup.onboard();
+    const tenant = { ...(await this.backup.deps.tenants.get(this.tenantId)), ...changes };
+    await this.backup.deps.tenants.put(tenant);
+    return tenant;
+  }
+
+  notifications(): Promise<Notification[]> {
+    return this.core.notifications.all(this.tenantId);
+  }
+
+  stop(): Promise<void> {
+    return this.backup.stop();
+  }
+}
