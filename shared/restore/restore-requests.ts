@@ -1,0 +1,81 @@
+import { AppError } from '../errors/app-error';
+import type { TenantStore } from '../tenants/tenant-store';
+import type { VerificationCodes } from '../verification/verification-codes';
+import {
+  cancelRestoreJob,
+  createRestoreJob,
+  queueRestoreJob,
+  type RestoreEngineDependencies,
+  type RestoreRequest,
+} from './restore-engine';
+import type { RestoreJob } from './restore-job';
+
+export const RESTORE_WARNING =
+  'A restore writes into live Microsoft 365 data (with the overwrite policy it replaces it) and cannot be undone.';
+
+/** Where a lockout is reported: a red notification and an audit record (wired by the app). */
+export interface VerificationLockoutReporter {
+  lockedOut(job: RestoreJob): Promise<void>;
+}
+
+export interface RestoreRequestDependencies extends RestoreEngineDependencies {
+  tenants: TenantStore;
+  codes: VerificationCodes;
+  lockouts?: VerificationLockoutReporter;
+}
+
+export interface RestoreRequested {
+  job: RestoreJob;
+  verification: { sentTo: string; expiresAt: string; warning: string };
+}
+
+/** A restore job awaiting verification, its code mailed to the tenant's registered admin contact. */
+export async function requestRestore(
+  deps: RestoreRequestDependencies,
+  request: RestoreRequest,
+): Promise<RestoreRequested> {
+  const tenant = await deps.tenants.get(request.tenantId);
+  if (!tenant.adminContactEmail) {
+    throw new AppError(
+      'conflict',
+      'the tenant has no registered admin contact to send the verification code to',
+    );
+  }
+  const job = await createRestoreJob(deps, request);
+  const issued = await deps.codes.issue(
+    request.tenantId,
+    { kind: 'restore', id: job.jobId },
+    tenant.adminContactEmail,
+    `a restore of ${job.resourceId} from the snapshot of ${job.snapshotId}`,
+  );
+  return { job, verification: { ...issued, warning: RESTORE_WARNING } };
+}
+
+/**
+ * Starts a verified restore. A wrong code answers `invalid` with the attempts left; the fifth
+ * cancels the job and is reported (red notification, audit).
+ */
+export async function verifyRestore(
+  deps: RestoreRequestDependencies,
+  tenantId: string,
+  jobId: string,
+  code: string,
+): Promise<RestoreJob> {
+  const job = await deps.jobs.get(tenantId, jobId);
+  if (job.state !== 'awaiting-verification') throw new AppError('conflict', `the restore is ${job.state}`);
+  const result = await deps.codes.verify(tenantId, { kind: 'restore', id: jobId }, code);
+  if (result.kind === 'verified') return queueRestoreJob(deps, tenantId, jobId);
+  if (result.kind === 'wrong') {
+    throw new AppError('invalid', `wrong verification code: ${result.attemptsLeft} attempts left`, {
+      details: [{ field: 'body.code', message: `wrong code (${result.attemptsLeft} attempts left)` }],
+    });
+  }
+  const cancelled = await cancelRestoreJob(
+    deps,
+    tenantId,
+    jobId,
+    'cancelled after 5 wrong verification codes',
+  );
+  await deps.lockouts?.lockedOut(cancelled);
+  throw new AppError('forbidden', 'too many wrong verification codes: the restore was cancelled');
+}
