@@ -1,3 +1,5 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { createBackupCore } from '../../shared/backup/backup-core';
 import {
   createDiscoveryCore,
@@ -5,6 +7,7 @@ import {
   type DiscoveryCoreOptions,
 } from '../../shared/discovery/discovery-core';
 import type { DiscoveryService } from '../../shared/discovery/discovery-service';
+import { handleGraphNotification } from '../../shared/discovery/graph-webhook';
 import type { Notification } from '../../shared/notifications/notification';
 import { silentLogger } from '../../shared/observability/logger';
 import type { Tenant } from '../../shared/tenants/tenant';
@@ -62,4 +65,43 @@ export class DiscoveryStack {
   stop(): Promise<void> {
     return this.backup.stop();
   }
+}
+
+/** The webhook core behind a plain HTTP server on 127.0.0.1 (what the function does in the host). */
+export interface WebhookServer {
+  url: string;
+  close(): Promise<void>;
+}
+
+export async function startWebhookServer(core: DiscoveryCore): Promise<WebhookServer> {
+  const server: Server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+      handleGraphNotification(core.webhook(silentLogger), {
+        validationToken: url.searchParams.get('validationToken'),
+        body: Buffer.concat(chunks).toString('utf8'),
+        address: req.socket.remoteAddress ?? '',
+      }).then(
+        (answer) => {
+          res.writeHead(answer.status, answer.contentType ? { 'content-type': answer.contentType } : {});
+          res.end(answer.body ?? '');
+        },
+        (error: unknown) => {
+          res.writeHead(500);
+          res.end(String(error));
+        },
+      );
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
 }
