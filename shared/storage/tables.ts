@@ -14,6 +14,7 @@ export const TableNames = {
   serviceHealth: 'servicehealth',
   restoreJobs: 'restorejobs',
   verificationCodes: 'verificationcodes',
+  exportJobs: 'exportjobs',
   notifications: 'notifications',
   licences: 'licences',
   discoveryState: 'discoverystate',

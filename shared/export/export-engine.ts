@@ -1,0 +1,345 @@
+import { createHash } from 'node:crypto';
+import { PassThrough, Transform, type Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import {
+  BlobSASPermissions,
+  StorageSharedKeyCredential,
+  generateBlobSASQueryParameters,
+  type BlobServiceClient,
+  type ContainerClient,
+} from '@azure/storage-blob';
+import { ZipFile } from 'yazl';
+import type { SnapshotReader } from '../backup/snapshot-reader';
+import { once } from '../concurrency/once';
+import { AppError } from '../errors/app-error';
+import type { Logger } from '../observability/logger';
+import { QueueNames, type JobQueue } from '../queues/job-queues';
+import type { ResourceStore } from '../resources/resource-store';
+import type { RestoreScope } from '../restore/restore-job';
+import type { TenantStore } from '../tenants/tenant-store';
+import type { Clock } from '../time/clock';
+import type { TreeEntry } from '../repository';
+import {
+  EXPORT_FORMAT_VERSION,
+  exportFileName,
+  safeFileName,
+  type ExportJob,
+  type ExportJobMessage,
+  type ExportManifest,
+  type ExportManifestItem,
+} from './export-job';
+import type { ExportJobStore } from './export-store';
+
+export const EXPORTS_CONTAINER = 'exports';
+export const DOWNLOAD_LINK_MINUTES = 15;
+
+export interface ExportEngineDependencies {
+  jobs: ExportJobStore;
+  tenants: TenantStore;
+  resources: ResourceStore;
+  reader: SnapshotReader;
+  blobs: BlobServiceClient;
+  queue: JobQueue;
+  clock: Clock;
+  /** Days a finished export stays downloadable. */
+  retentionDays: number;
+  log: Logger;
+}
+
+export interface ExportRequest {
+  tenantId: string;
+  snapshotId: string;
+  scope: RestoreScope;
+  includeAttachments: boolean;
+  requestedBy: string;
+}
+
+const containerOf = new WeakMap<BlobServiceClient, () => Promise<ContainerClient>>();
+function exportsContainer(blobs: BlobServiceClient): Promise<ContainerClient> {
+  let ensure = containerOf.get(blobs);
+  if (!ensure) {
+    ensure = once(async () => {
+      const container = blobs.getContainerClient(EXPORTS_CONTAINER);
+      await container.createIfNotExists();
+      return container;
+    });
+    containerOf.set(blobs, ensure);
+  }
+  return ensure();
+}
+
+/** A queued export of the tenant's snapshot (another tenant's snapshot id answers not-found). */
+export async function createExportJob(
+  deps: ExportEngineDependencies,
+  request: ExportRequest,
+): Promise<ExportJob> {
+  const { record } = await deps.reader.open(request.tenantId, request.snapshotId);
+  const [tenant, resource] = await Promise.all([
+    deps.tenants.get(request.tenantId),
+    deps.resources.get(request.tenantId, record.resourceId),
+  ]);
+  const now = deps.clock.now();
+  const jobId = `${String(9_999_999_999_999 - now.getTime()).padStart(13, '0')}-${Math.random().toString(16).slice(2, 10)}`;
+  const job: ExportJob = {
+    jobId,
+    tenantId: request.tenantId,
+    resourceId: record.resourceId,
+    resourceKind: resource.kind,
+    snapshotId: request.snapshotId,
+    scope: request.scope,
+    includeAttachments: request.includeAttachments,
+    state: 'queued',
+    requestedBy: request.requestedBy,
+    createdAt: now.toISOString(),
+    updatedAt: now.toISOString(),
+    fileName: exportFileName(tenant.displayName, resource.displayName, record.startedAt),
+    blobName: `${request.tenantId}/${jobId}.zip`,
+    progress: { itemsDone: 0, itemsTotal: 0, bytesDone: 0, bytesTotal: 0 },
+  };
+  await deps.jobs.put(job);
+  await deps.queue.send(QueueNames.exportJobs, { tenantId: job.tenantId, jobId } satisfies ExportJobMessage);
+  return job;
+}
+
+function inScope(scope: RestoreScope, path: string[], entry: TreeEntry): boolean {
+  if (scope.kind === 'all') return true;
+  if (scope.kind === 'items') return scope.itemIds.includes(entry.itemId ?? '');
+  const full = [...path, entry.name];
+  return scope.paths.some((p) => p.length <= full.length && p.every((name, i) => full[i] === name));
+}
+
+/** The zip path of an entry: mail as `<subject> (<id tail>).eml`, files as themselves. */
+function zipPath(path: string[], entry: TreeEntry, used: Set<string>): string {
+  const folders = path.map(safeFileName);
+  let name: string;
+  if (entry.kind === 'message' && isJsonDocument(entry)) {
+    name = safeFileName(entry.name.endsWith('.json') ? entry.name : `${entry.name}.json`);
+  } else if (entry.kind === 'message') {
+    const subject =
+      typeof entry.metadata?.subject === 'string' && entry.metadata.subject
+        ? entry.metadata.subject
+        : 'No subject';
+    const tail = createHash('sha256')
+      .update(entry.itemId ?? entry.name)
+      .digest('hex')
+      .slice(0, 8);
+    name = `${safeFileName(subject).slice(0, 80)} (${tail}).eml`;
+  } else {
+    name = safeFileName(entry.name);
+  }
+  let candidate = ['content', ...folders, name].join('/');
+  for (let i = 2; used.has(candidate.toLowerCase()); i++) {
+    candidate = ['content', ...folders, name.replace(/(\.[^.]*)?$/, ` (${i})$1`)].join('/');
+  }
+  used.add(candidate.toLowerCase());
+  return candidate;
+}
+
+/**
+ * Runs an export: the zip is streamed entry by entry into a block blob upload (never held in
+ * memory); each entry's SHA-256 is taken as it streams and `manifest.json` is written last.
+ * A redelivered message restarts the export from the beginning (the blob is rewritten).
+ */
+export async function runExportJob(
+  deps: ExportEngineDependencies,
+  message: ExportJobMessage,
+): Promise<ExportJob> {
+  let job = await deps.jobs.get(message.tenantId, message.jobId);
+  if (job.state !== 'queued' && job.state !== 'running') return job;
+  const { record, repository, root } = await deps.reader.open(job.tenantId, job.snapshotId);
+  const [tenant, resource] = await Promise.all([
+    deps.tenants.get(job.tenantId),
+    deps.resources.get(job.tenantId, job.resourceId),
+  ]);
+  const entries: { path: string[]; entry: TreeEntry }[] = [];
+  for await (const { path, entry } of repository.walk(root)) {
+    if (entry.kind !== 'folder' && entry.content && inScope(job.scope, path, entry))
+      entries.push({ path, entry });
+  }
+  job = {
+    ...job,
+    state: 'running',
+    updatedAt: deps.clock.now().toISOString(),
+    progress: {
+      itemsDone: 0,
+      itemsTotal: entries.length,
+      bytesDone: 0,
+      bytesTotal: entries.reduce((sum, e) => sum + (e.entry.content?.size ?? 0), 0),
+    },
+  };
+  await deps.jobs.put(job);
+  if (!job.includeAttachments && job.resourceKind === 'mailbox') {
+    // Stripping attachments from the MIME is not built yet: say so rather than export the wrong thing.
+    job = {
+      ...job,
+      state: 'failed',
+      failureReason: 'exports without attachments are not available yet',
+      updatedAt: deps.clock.now().toISOString(),
+    };
+    await deps.jobs.put(job);
+    return job;
+  }
+
+  const container = await exportsContainer(deps.blobs);
+  const blob = container.getBlockBlobClient(job.blobName);
+  const zip = new ZipFile();
+  let zipBytes = 0;
+  const counter = new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      zipBytes += chunk.length;
+      callback(null, chunk);
+    },
+  });
+  const output = new PassThrough();
+  const upload = blob.uploadStream(output, 4 * 1024 * 1024, 2, {
+    blobHTTPHeaders: {
+      blobContentType: 'application/zip',
+      blobContentDisposition: `attachment; filename*=UTF-8''${encodeURIComponent(job.fileName)}`,
+    },
+  });
+  const piped = pipeline(zip.outputStream, counter, output);
+
+  const used = new Set<string>(['manifest.json']);
+  const items: ExportManifestItem[] = [];
+  let lastSaved = Date.now();
+  try {
+    for (const { path, entry } of entries) {
+      const hash = createHash('sha256');
+      let size = 0;
+      const hashing = new Transform({
+        transform(chunk: Buffer, _encoding, callback) {
+          hash.update(chunk);
+          size += chunk.length;
+          callback(null, chunk);
+        },
+      });
+      const source: Readable = repository.readContent(entry.content!);
+      const finished = new Promise<void>((resolve, reject) => {
+        hashing.on('end', resolve);
+        hashing.on('error', reject);
+        source.on('error', reject);
+      });
+      const itemPath = zipPath(path, entry, used);
+      zip.addReadStream(source.pipe(hashing), itemPath, { mtime: modified(entry) });
+      await finished;
+      items.push({
+        path: itemPath,
+        source: [...path, entry.name],
+        kind: entry.kind === 'message' ? (isJsonDocument(entry) ? 'document' : 'message') : 'file',
+        itemId: entry.itemId ?? null,
+        size,
+        sha256: hash.digest('hex'),
+      });
+      job.progress = {
+        ...job.progress,
+        itemsDone: job.progress.itemsDone + 1,
+        bytesDone: job.progress.bytesDone + size,
+      };
+      if (Date.now() - lastSaved > 1000) {
+        await deps.jobs.put({ ...job, updatedAt: deps.clock.now().toISOString() });
+        lastSaved = Date.now();
+      }
+    }
+    const manifest: ExportManifest = {
+      formatVersion: EXPORT_FORMAT_VERSION,
+      tenantId: job.tenantId,
+      customer: tenant.displayName,
+      resourceId: job.resourceId,
+      resourceKind: resource.kind,
+      resourceName: resource.displayName,
+      snapshotId: job.snapshotId,
+      snapshotTime: record.startedAt,
+      createdAt: deps.clock.now().toISOString(),
+      includeAttachments: job.includeAttachments,
+      items,
+    };
+    zip.addBuffer(Buffer.from(JSON.stringify(manifest, null, 2), 'utf8'), 'manifest.json');
+    zip.end();
+    await Promise.all([piped, upload]);
+  } catch (error) {
+    (zip.outputStream as unknown as Readable).destroy();
+    output.destroy();
+    await Promise.allSettled([piped, upload]);
+    throw error;
+  }
+  const now = deps.clock.now();
+  job = {
+    ...job,
+    state: 'completed',
+    zipBytes,
+    updatedAt: now.toISOString(),
+    finishedAt: now.toISOString(),
+    expiresAt: new Date(now.getTime() + deps.retentionDays * 24 * 3600 * 1000).toISOString(),
+  };
+  await deps.jobs.put(job);
+  deps.log.info('export finished', {
+    tenantId: job.tenantId,
+    jobId: job.jobId,
+    items: items.length,
+    zipBytes,
+  });
+  return job;
+}
+
+/** Group conversation threads are JSON documents, not MIME. */
+function isJsonDocument(entry: TreeEntry): boolean {
+  return entry.kind === 'message' && entry.metadata?.contentType === 'application/json';
+}
+
+function modified(entry: TreeEntry): Date {
+  const m = entry.metadata ?? {};
+  const value = (m.receivedDateTime ?? m.lastModifiedDateTime ?? m.lastDeliveredDateTime) as
+    string | undefined;
+  const date = value ? new Date(value) : new Date(0);
+  return Number.isNaN(date.getTime()) || date.getTime() < Date.UTC(1980, 0, 2)
+    ? new Date(Date.UTC(1980, 0, 2))
+    : date;
+}
+
+/**
+ * A read-only link to this one export blob, valid 15 minutes: an account-key SAS when the app
+ * holds a key (Azurite, connection strings), a user-delegation SAS with a managed identity (Azure).
+ */
+export async function exportDownloadLink(
+  deps: Pick<ExportEngineDependencies, 'blobs' | 'clock'>,
+  job: ExportJob,
+): Promise<{ url: string; expiresAt: string }> {
+  if (job.state !== 'completed') throw new AppError('conflict', `the export is ${job.state}`);
+  const container = await exportsContainer(deps.blobs);
+  const blob = container.getBlockBlobClient(job.blobName);
+  const now = deps.clock.now();
+  const startsOn = new Date(now.getTime() - 5 * 60 * 1000);
+  const expiresOn = new Date(now.getTime() + DOWNLOAD_LINK_MINUTES * 60 * 1000);
+  const values = {
+    containerName: EXPORTS_CONTAINER,
+    blobName: job.blobName,
+    permissions: BlobSASPermissions.parse('r'),
+    startsOn,
+    expiresOn,
+    contentDisposition: `attachment; filename*=UTF-8''${encodeURIComponent(job.fileName)}`,
+  };
+  const credential = deps.blobs.credential;
+  const query =
+    credential instanceof StorageSharedKeyCredential
+      ? generateBlobSASQueryParameters(values, credential)
+      : generateBlobSASQueryParameters(
+          values,
+          await deps.blobs.getUserDelegationKey(startsOn, expiresOn),
+          deps.blobs.accountName,
+        );
+  return { url: `${blob.url}?${query.toString()}`, expiresAt: expiresOn.toISOString() };
+}
+
+/** Deletes exports past their expiry (the cleanup timer); returns how many. */
+export async function deleteExpiredExports(
+  deps: Pick<ExportEngineDependencies, 'jobs' | 'blobs' | 'clock'>,
+): Promise<number> {
+  const container = await exportsContainer(deps.blobs);
+  let count = 0;
+  for await (const job of deps.jobs.expired(deps.clock.now())) {
+    await container.getBlockBlobClient(job.blobName).deleteIfExists();
+    await deps.jobs.put({ ...job, state: 'expired', updatedAt: deps.clock.now().toISOString() });
+    count += 1;
+  }
+  return count;
+}

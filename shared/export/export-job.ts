@@ -1,0 +1,78 @@
+import type { ResourceKind } from '../resources/resource';
+import type { RestoreScope } from '../restore/restore-job';
+
+export type ExportState = 'queued' | 'running' | 'completed' | 'failed' | 'expired';
+
+export interface ExportJob {
+  jobId: string;
+  tenantId: string;
+  resourceId: string;
+  resourceKind: ResourceKind;
+  snapshotId: string;
+  scope: RestoreScope;
+  includeAttachments: boolean;
+  state: ExportState;
+  requestedBy: string;
+  createdAt: string;
+  updatedAt: string;
+  finishedAt?: string;
+  /** `<customer> - <resource> - <yyyy-mm-dd HHmm> - Backup.zip`. */
+  fileName: string;
+  /** The blob holding the zip (in the exports container). */
+  blobName: string;
+  progress: { itemsDone: number; itemsTotal: number; bytesDone: number; bytesTotal: number };
+  /** Size of the finished zip. */
+  zipBytes?: number;
+  expiresAt?: string;
+  failureReason?: string;
+}
+
+export interface ExportJobMessage {
+  tenantId: string;
+  jobId: string;
+}
+
+/** Version of the zip's layout and manifest (import checks it). */
+export const EXPORT_FORMAT_VERSION = 1;
+
+export interface ExportManifestItem {
+  /** Path of the entry inside the zip. */
+  path: string;
+  /** Folder path and name in the snapshot. */
+  source: string[];
+  kind: 'message' | 'file' | 'document';
+  itemId: string | null;
+  size: number;
+  sha256: string;
+}
+
+/** `manifest.json`: the identity of the export, so a renamed zip still restores where it belongs. */
+export interface ExportManifest {
+  formatVersion: number;
+  tenantId: string;
+  customer: string;
+  resourceId: string;
+  resourceKind: ResourceKind;
+  resourceName: string;
+  snapshotId: string;
+  snapshotTime: string;
+  createdAt: string;
+  includeAttachments: boolean;
+  items: ExportManifestItem[];
+}
+
+/** Characters Windows, macOS or Linux refuse in file names become `_`. */
+export function safeFileName(name: string): string {
+  const cleaned = name
+    .replace(/[\\/:*?"<>|\u0000-\u001f]/g, '_')
+    .replace(/\s+/g, ' ')
+    .trim()
+    .replace(/[. ]+$/, '');
+  return cleaned.length > 0 ? cleaned.slice(0, 150) : '_';
+}
+
+/** `<customer> - <resource> - <yyyy-mm-dd HHmm> - Backup.zip` (snapshot time, UTC). */
+export function exportFileName(customer: string, resource: string, snapshotTime: string): string {
+  const when = `${snapshotTime.slice(0, 10)} ${snapshotTime.slice(11, 13)}${snapshotTime.slice(14, 16)}`;
+  return `${safeFileName(customer)} - ${safeFileName(resource)} - ${when} - Backup.zip`;
+}
