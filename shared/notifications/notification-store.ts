@@ -168,6 +168,22 @@ export class NotificationStore {
     return items;
   }
 
+  /** Unread notifications by severity (the dashboard's bell). */
+  async unreadBySeverity(tenantId: string): Promise<Record<Notification['severity'], number>> {
+    const table = await this.table();
+    const counts = { red: 0, yellow: 0, blue: 0, green: 0 };
+    for await (const entity of table.listEntities<NotificationEntity>({
+      queryOptions: {
+        filter: `PartitionKey eq ${odataString(tenantId)} and RowKey gt ${odataString(NOTE)} and RowKey lt ${odataString('n}')} and read eq false`,
+        select: ['severity'],
+      },
+    })) {
+      const severity = entity.severity as Notification['severity'];
+      if (severity in counts) counts[severity] += 1;
+    }
+    return counts;
+  }
+
   async markRead(tenantId: string, notificationId: string, read = true): Promise<void> {
     const table = await this.table();
     try {

@@ -64,6 +64,7 @@ function createServices(settings: Settings): Services {
     reader: backup.reader,
     queue: backup.queue,
     log: processLogger,
+    notifications: discovery.notifications,
   });
   return {
     settings,

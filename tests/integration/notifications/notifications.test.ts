@@ -56,6 +56,11 @@ describe('snapshot notifications', () => {
     expect(bell.find((n) => n.notificationId === red[0]!.notificationId)!.resolved).toBe(true);
     const green = bell.filter((n) => n.severity === 'green' && n.resourceId === mailboxId);
     expect(green.map((n) => n.message)).toEqual([expect.stringMatching(/succeed again/)]);
+
+    // The dashboard's bell counts unread ones; reading the alert clears its count.
+    expect((await stack.core.notifications.unreadBySeverity(stack.tenantId)).red).toBe(1);
+    await stack.core.notifications.markRead(stack.tenantId, red[0]!.notificationId);
+    expect((await stack.core.notifications.unreadBySeverity(stack.tenantId)).red).toBe(0);
   });
 
   it('completed with warnings is yellow and lists the skipped items', async () => {
