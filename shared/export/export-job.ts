@@ -64,7 +64,8 @@ export interface ExportManifest {
 /** Characters Windows, macOS or Linux refuse in file names become `_`. */
 export function safeFileName(name: string): string {
   const cleaned = name
-    .replace(/[\\/:*?"<>|\u0000-\u001f]/g, '_')
+    .replace(/[\\/:*?"<>|]/g, '_')
+    .replace(/\p{Cc}/gu, '_')
     .replace(/\s+/g, ' ')
     .trim()
     .replace(/[. ]+$/, '');
