@@ -6,6 +6,7 @@ import { GraphAlertMailer, type AlertMailer } from '../notifications/alert-maile
 import { NotificationStore } from '../notifications/notification-store';
 import { Notifier } from '../notifications/notifier';
 import type { Logger } from '../observability/logger';
+import { OnboardingService } from '../onboarding/onboarding-service';
 import { LicenceStore } from '../protection/licence-store';
 import { ProtectionService } from '../protection/protection-service';
 import { systemClock, type Clock } from '../time/clock';
@@ -35,6 +36,7 @@ export interface DiscoveryCore {
   discovery(log: Logger): DiscoveryService;
   subscriptions(log: Logger): SubscriptionManager;
   webhook(log: Logger): WebhookDependencies;
+  onboarding(log: Logger): OnboardingService;
   /** Runs one discovery-jobs message. */
   runJob(job: DiscoveryJob, log: Logger): Promise<unknown>;
 }
@@ -119,6 +121,17 @@ export function createDiscoveryCore(
     notifier,
     discovery,
     subscriptions,
+    onboarding: (log) =>
+      new OnboardingService({
+        tables: backup.tables,
+        tenants: backup.tenants,
+        discovery: discovery(log),
+        subscriptions: subscriptions(log),
+        clock,
+        log,
+        authorityHost: settings.ENTRA_AUTHORITY_HOST,
+        clientId: settings.BACKUP_APP_CLIENT_ID,
+      }),
     webhook: (log) => ({
       subscriptions: subscriptionStore,
       discovery: discovery(log),

@@ -19,6 +19,7 @@ export const TableNames = {
   licences: 'licences',
   discoveryState: 'discoverystate',
   subscriptions: 'subscriptions',
+  consentStates: 'consentstates',
 } as const;
 export type TableName = (typeof TableNames)[keyof typeof TableNames];
 
