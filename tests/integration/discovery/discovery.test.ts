@@ -123,4 +123,44 @@ describe('discovery reconciliation', () => {
     expect(green).toHaveLength(1);
     expect(green[0]!.message).toMatch(/is back in the tenant/);
   });
+  it('incremental passes: auto-protect on protects new users (blue) until licences run out (yellow); a deleted protected user is red', async () => {
+    const used = (await stack.core.protection.licenceSummary(stack.tenantId)).used;
+    await stack.onboard({
+      licences: used + 1,
+      autoProtect: { mailbox: true, onedrive: true, site: false, group: false },
+    });
+    const control = stack.backup.simulator.control;
+    const first = await control.addUser(stack.tenantId, { displayName: 'Ines Incremental' });
+    const second = await control.addUser(stack.tenantId, { displayName: 'Jo Incremental' });
+    const result = await stack.discovery.incremental(stack.tenantId);
+    expect(result).toMatchObject({ mode: 'incremental', added: 4 });
+    const states = await Promise.all(
+      [first, second].map((u) =>
+        stack.backup.deps.resources.get(stack.tenantId, resourceIdOf('mailbox', u.id)),
+      ),
+    );
+    const protectedNow = states.filter((r) => r.protected);
+    expect(protectedNow).toHaveLength(1);
+    const bell = await stack.notifications();
+    const blue = bell.filter(
+      (n) => n.severity === 'blue' && n.resourceId?.endsWith(protectedNow[0]!.graphId),
+    );
+    expect(blue.map((n) => n.message)).toEqual([
+      expect.stringMatching(/was added to the subscription/),
+      expect.stringMatching(/was added to the subscription/),
+    ]);
+    const exhausted = bell.filter((n) => n.category === 'licences-exhausted');
+    expect(exhausted).toHaveLength(1);
+    expect(exhausted[0]).toMatchObject({ severity: 'yellow', resolved: false });
+
+    await control.removeUser(stack.tenantId, protectedNow[0]!.graphId);
+    expect(await stack.discovery.incremental(stack.tenantId)).toMatchObject({ gone: 2 });
+    const red = (await stack.notifications()).filter(
+      (n) => n.severity === 'red' && n.resourceId === protectedNow[0]!.resourceId && !n.resolved,
+    );
+    expect(red).toHaveLength(1);
+    expect(red[0]!.message).toMatch(
+      /Backed-up mailbox not found: Ines Incremental|Backed-up mailbox not found: Jo Incremental/,
+    );
+  });
 });
