@@ -1,4 +1,8 @@
 import { createHash } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { validateImportZip } from '../../../shared/import/import-validation';
 import { simpleParser } from 'mailparser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fromBuffer, type Entry, type ZipFile } from 'yauzl';
@@ -150,6 +154,20 @@ describe('export to a zip download', () => {
       expect(item.sha256).toBe(expected.get(item.source.join('/')));
       const parsed = await simpleParser(data);
       expect(parsed.messageId).toBeTruthy();
+    }
+
+    // The same zip, renamed, passes import validation for this tenant and no other.
+    const dir = mkdtempSync(join(tmpdir(), 'export-import-'));
+    try {
+      const file = join(dir, 'whatever I called it.zip');
+      writeFileSync(file, bytes);
+      const imported = await validateImportZip(file, stack.tenantId);
+      expect(imported).toMatchObject({ resourceId: resource.resourceId, snapshotId: snapshot.snapshotId });
+      await expect(validateImportZip(file, '00000000-0000-4000-8000-000000000001')).rejects.toThrow(
+        /another organisation/,
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 
