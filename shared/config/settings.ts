@@ -73,6 +73,15 @@ export const settingsSchema = z
     NOTIFICATION_MAIL_SENDER: z.string().trim().min(1).optional(),
     /** The tenant of the service mailbox; default PROVIDER_TENANT_ID. */
     NOTIFICATION_MAIL_TENANT_ID: z.string().uuid('expected a tenant id (a GUID)').optional(),
+    /** Days a finished export stays downloadable before the cleanup timer deletes it. */
+    EXPORT_RETENTION_DAYS: z.coerce
+      .number({ error: 'expected a number of days' })
+      .int('expected whole days')
+      .min(1, 'at least 1 day')
+      .max(365, 'at most 365 days')
+      .default(7),
+    /** NCRONTAB of the export cleanup (deletes expired exports). */
+    EXPORT_CLEANUP_SCHEDULE: ncrontab.default('0 15 * * * *'),
     /** Seconds a snapshot job works before it checkpoints and continues in a new job. */
     SNAPSHOT_JOB_BUDGET_SECONDS: z.coerce
       .number({ error: 'expected a number of seconds' })
