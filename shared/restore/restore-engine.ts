@@ -246,11 +246,6 @@ async function runSlice(deps: RestoreEngineDependencies, initial: RestoreJob): P
       } satisfies RestoreJobMessage);
       return { kind: 'continued', job };
     }
-    // A cancel from the portal stops the job at the next item.
-    if (Date.now() - lastSaved > 2000) {
-      const current = await deps.jobs.get(job.tenantId, job.jobId);
-      if (current.state === 'cancelled') return { kind: 'finished', job: current };
-    }
     const where = [...item.path, item.entry.name].join('/');
     let outcome;
     try {
@@ -286,6 +281,9 @@ async function runSlice(deps: RestoreEngineDependencies, initial: RestoreJob): P
     // Persisted before the next item: a redelivery resumes after this one.
     await deps.jobs.writeCheckpoint(job.tenantId, job.jobId, checkpoint);
     if (Date.now() - lastSaved > 1000) {
+      // A cancel from the portal stops the job here; progress is saved only while it is not cancelled.
+      const current = await deps.jobs.get(job.tenantId, job.jobId);
+      if (current.state === 'cancelled') return { kind: 'finished', job: current };
       job = { ...job, updatedAt: deps.clock.now().toISOString() };
       await deps.jobs.put(job);
       lastSaved = Date.now();

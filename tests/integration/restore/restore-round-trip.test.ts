@@ -7,7 +7,12 @@ import { restoreFolderName } from '../../../shared/restore/mail-restorer';
 import type { RestoreEngineDependencies } from '../../../shared/restore/restore-engine';
 import { BackupStack } from '../../support/backup-stack';
 import { restoreDeps, restoreToEnd, takeRestoreMessages } from '../../support/restore-stack';
-import { createRestoreJob, queueRestoreJob, runRestoreJob } from '../../../shared/restore/restore-engine';
+import {
+  cancelRestoreJob,
+  createRestoreJob,
+  queueRestoreJob,
+  runRestoreJob,
+} from '../../../shared/restore/restore-engine';
 import { ManualClock } from '../../../shared/time/clock';
 import { simulatorDrive, snapshotContents, type ContentMap } from '../backup/expected-state';
 
@@ -378,5 +383,33 @@ describe('restore round trip against the simulator', () => {
     expect(restored.size).toBe(expected.size);
     expect(count).toBe(expected.size * 2);
     expectSameMail(expected, restored);
+  });
+  it('a cancelled job stops at its next slice and restores nothing more', async () => {
+    const { first } = await users();
+    const resource = await stack.protect('mailbox', first.id, first.userPrincipalName);
+    const snapshot = await stack.snapshot(resource.resourceId);
+    const clock = new ManualClock(new Date('2026-11-22T06:00:00Z'));
+    const sliced = restoreDeps(stack, {
+      budgetSeconds: 1,
+      clock: { now: () => (clock.advance(60_000), clock.now()) },
+    });
+    const created = await createRestoreJob(sliced, {
+      tenantId: stack.tenantId,
+      snapshotId: snapshot.snapshotId,
+      scope: { kind: 'all' },
+      target: { kind: 'resource', resourceId: resource.resourceId, folderPath: ['Cancelled restore'] },
+      conflict: 'skip',
+      requestedBy: 'test',
+    });
+    await queueRestoreJob(sliced, stack.tenantId, created.jobId);
+    const [message] = await takeRestoreMessages(stack);
+    expect((await runRestoreJob(sliced, message!)).kind).toBe('continued');
+    const cancelled = await cancelRestoreJob(sliced, stack.tenantId, created.jobId);
+    expect(cancelled.state).toBe('cancelled');
+    const [continuation] = await takeRestoreMessages(stack);
+    expect(await runRestoreJob(sliced, continuation!)).toMatchObject({ kind: 'ignored' });
+    const restored = await restoredMail(first.id, ['Cancelled restore']);
+    expect(restored.size).toBeLessThanOrEqual(1);
+    expect((await sliced.jobs.get(stack.tenantId, created.jobId)).state).toBe('cancelled');
   });
 });
