@@ -10,7 +10,7 @@ import type { RestoreJob } from './restore-job';
 export interface RestoreItem {
   path: string[];
   entry: TreeEntry;
-  /** Stable key of the item within the snapshot (checkpoints record done keys). */
+  /** Stable key of the item within the snapshot (path and source id), for reports and logs. */
   key: string;
 }
 

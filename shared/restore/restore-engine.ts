@@ -198,7 +198,6 @@ async function runSlice(deps: RestoreEngineDependencies, initial: RestoreJob): P
       ? await deps.resources.get(initial.tenantId, initial.target.resourceId)
       : source;
   const checkpoint = await deps.jobs.readCheckpoint(initial.tenantId, initial.jobId);
-  const done = new Set(checkpoint.done);
   const items: RestoreItem[] = [];
   for await (const { path, entry } of repository.walk(root)) {
     const item = { path, entry, key: `${[...path, entry.name].join('/')}#${entry.itemId ?? ''}` };
@@ -233,8 +232,8 @@ async function runSlice(deps: RestoreEngineDependencies, initial: RestoreJob): P
   let lastSaved = Date.now();
   let restoredThisSlice = 0;
 
-  for (const item of items) {
-    if (done.has(item.key)) continue;
+  for (const [index, item] of items.entries()) {
+    if (index < checkpoint.next) continue;
     // At least one item per slice, so a slice always makes progress.
     if (restoredThisSlice > 0 && deps.clock.now().getTime() >= deadline) {
       await deps.jobs.writeCheckpoint(job.tenantId, job.jobId, checkpoint);
@@ -274,8 +273,7 @@ async function runSlice(deps: RestoreEngineDependencies, initial: RestoreJob): P
     }
     job = { ...job, report, progress };
     restoredThisSlice += 1;
-    done.add(item.key);
-    checkpoint.done.push(item.key);
+    checkpoint.next = index + 1;
     checkpoint.report = report;
     checkpoint.progress = progress;
     // Persisted before the next item: a redelivery resumes after this one.

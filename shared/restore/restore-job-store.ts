@@ -19,10 +19,13 @@ interface RestoreJobEntity {
 
 /**
  * What a restore has already written, kept between slices and redeliveries: the keys of items
- * done (so an item is never restored twice) and the ids of folders created at the target.
+ * done (so an item is never restored twice) and the ids of folders created at the target. Items
+ * are restored one at a time in the snapshot tree's canonical order, so "done" is a count: the
+ * checkpoint stays small however large the restore.
  */
 export interface RestoreCheckpoint {
-  done: string[];
+  /** Items (in walk order, within the scope) finished: restored, skipped or failed. */
+  next: number;
   folders: Record<string, string>;
   /** Counts as of the last item done (the job row is saved less often). */
   report?: RestoreReport;
@@ -101,7 +104,7 @@ export class RestoreJobStore {
         .downloadToBuffer();
       return JSON.parse(gunzipSync(buffer).toString('utf8')) as RestoreCheckpoint;
     } catch (error) {
-      if (isStatus(error, 404)) return { done: [], folders: {} };
+      if (isStatus(error, 404)) return { next: 0, folders: {} };
       throw error;
     }
   }
