@@ -26,6 +26,7 @@ import {
   type ExportJob,
   type ExportJobMessage,
   type ExportManifest,
+  type ExportManifestFolder,
   type ExportManifestItem,
 } from './export-job';
 import type { ExportJobStore } from './export-store';
@@ -152,7 +153,11 @@ export async function runExportJob(
     deps.resources.get(job.tenantId, job.resourceId),
   ]);
   const entries: { path: string[]; entry: TreeEntry }[] = [];
+  const folders: ExportManifestFolder[] = [];
   for await (const { path, entry } of repository.walk(root)) {
+    if (entry.kind === 'folder' && inScope(job.scope, path, entry)) {
+      folders.push({ source: [...path, entry.name], metadata: entry.metadata ?? {} });
+    }
     if (entry.kind !== 'folder' && entry.content && inScope(job.scope, path, entry))
       entries.push({ path, entry });
   }
@@ -229,6 +234,7 @@ export async function runExportJob(
         itemId: entry.itemId ?? null,
         size,
         sha256: hash.digest('hex'),
+        metadata: entry.metadata ?? {},
       });
       job.progress = {
         ...job.progress,
@@ -251,6 +257,7 @@ export async function runExportJob(
       snapshotTime: record.startedAt,
       createdAt: deps.clock.now().toISOString(),
       includeAttachments: job.includeAttachments,
+      folders,
       items,
     };
     zip.addBuffer(Buffer.from(JSON.stringify(manifest, null, 2), 'utf8'), 'manifest.json');

@@ -44,6 +44,14 @@ export interface ExportManifestItem {
   itemId: string | null;
   size: number;
   sha256: string;
+  /** The item's metadata in the snapshot (dates, read state, flags, drive id …): what an import restores with. */
+  metadata?: Record<string, unknown>;
+}
+
+/** A folder of the snapshot with its metadata (mail folder ids, library drive ids). */
+export interface ExportManifestFolder {
+  source: string[];
+  metadata: Record<string, unknown>;
 }
 
 /** `manifest.json`: the identity of the export, so a renamed zip still restores where it belongs. */
@@ -58,6 +66,7 @@ export interface ExportManifest {
   snapshotTime: string;
   createdAt: string;
   includeAttachments: boolean;
+  folders?: ExportManifestFolder[];
   items: ExportManifestItem[];
 }
 

@@ -33,6 +33,9 @@ const manifestSchema = z.object({
   snapshotTime: z.string(),
   createdAt: z.string(),
   includeAttachments: z.boolean(),
+  folders: z
+    .array(z.object({ source: z.array(z.string()), metadata: z.record(z.string(), z.unknown()) }))
+    .optional(),
   items: z.array(
     z.object({
       path: z.string().min(1),
@@ -41,6 +44,7 @@ const manifestSchema = z.object({
       itemId: z.string().nullable(),
       size: z.number().int().nonnegative(),
       sha256: z.string().regex(/^[0-9a-f]{64}$/),
+      metadata: z.record(z.string(), z.unknown()).optional(),
     }),
   ),
 });

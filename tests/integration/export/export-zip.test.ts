@@ -154,7 +154,15 @@ describe('export to a zip download', () => {
       expect(item.sha256).toBe(expected.get(item.source.join('/')));
       const parsed = await simpleParser(data);
       expect(parsed.messageId).toBeTruthy();
+      // What an import restores with: the snapshot's read state, dates and flags travel in the manifest.
+      expect(item.metadata).toMatchObject({
+        isRead: expect.any(Boolean),
+        receivedDateTime: expect.any(String),
+      });
+      expect(parsed.messageId).toBe(item.metadata!.internetMessageId);
     }
+    expect(manifest.folders!.length).toBeGreaterThan(0);
+    expect(manifest.folders!.every((f) => typeof f.metadata.folderId === 'string')).toBe(true);
 
     // The same zip, renamed, passes import validation for this tenant and no other.
     const dir = mkdtempSync(join(tmpdir(), 'export-import-'));
