@@ -4,6 +4,8 @@ import type { TenantTotalsStore } from '../backup/tenant-totals';
 import type { AuditLog } from '../audit/audit-log';
 import type { Caller, TenantDirectory } from '../auth/caller';
 import type { TokenVerifier } from '../auth/token-verifier';
+import type { NotificationStore } from '../notifications/notification-store';
+import type { ProtectionService } from '../protection/protection-service';
 import type { JobQueue } from '../queues/job-queues';
 import type { ResourceCountsStore } from '../resources/resource-counts';
 import type { ResourceStore } from '../resources/resource-store';
@@ -38,6 +40,10 @@ export interface ApiDependencies {
   supportStore: SupportStore;
   incidents: IncidentStore;
   notifications: NotificationSummary;
+  /** Licences and protection (shared/protection). */
+  protection: ProtectionService;
+  /** The bell's notifications (shared/notifications). */
+  notificationStore: NotificationStore;
   /** Forget a cached tenant record after an operator changed it. */
   tenantChanged(tenantId: string): void;
 }

@@ -7,7 +7,10 @@ import { TokenVerifier } from '../auth/token-verifier';
 import type { TenantDirectory } from '../auth/caller';
 import type { Settings } from '../config/settings';
 import { isAppError } from '../errors/app-error';
+import { NotificationStore } from '../notifications/notification-store';
 import type { Logger } from '../observability/logger';
+import { LicenceStore } from '../protection/licence-store';
+import { ProtectionService } from '../protection/protection-service';
 import type { JobQueue } from '../queues/job-queues';
 import { ResourceCountsStore } from '../resources/resource-counts';
 import type { ResourceStore } from '../resources/resource-store';
@@ -120,6 +123,13 @@ export function createApiRuntime(parts: ApiRuntimeParts): ApiRuntime {
       supportStore,
       incidents: new IncidentStore(parts.tables),
       notifications: parts.notifications ?? noNotifications,
+      protection: new ProtectionService({
+        tenants: parts.tenants,
+        resources: parts.resources,
+        licences: new LicenceStore(parts.tables),
+        clock: parts.clock,
+      }),
+      notificationStore: new NotificationStore(parts.tables, () => parts.clock.now()),
       tenantChanged: (tenantId) => directory.forget(tenantId),
     },
     verifier: new TokenVerifier({

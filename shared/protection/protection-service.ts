@@ -65,7 +65,7 @@ export class ProtectionService {
     }
     if (missing.length > 0) {
       throw new AppError(
-        'invalid',
+        'not-found',
         `no ${kinds.join(' or ')} was discovered for ${missing.length} user(s); nothing was enabled`,
         {
           details: missing.map((id) => ({

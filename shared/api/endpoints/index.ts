@@ -3,6 +3,7 @@ import { auditEndpoints } from './audit';
 import { dashboardEndpoints } from './dashboard';
 import { meEndpoints } from './me';
 import { operatorEndpoints } from './operator';
+import { protectionEndpoints } from './protection';
 import { resourceEndpoints } from './resources';
 import { serviceHealthEndpoints } from './service-health';
 import { snapshotEndpoints } from './snapshots';
@@ -20,6 +21,7 @@ export const portalEndpointGroups = {
   support: supportEndpoints,
   audit: auditEndpoints,
   operator: operatorEndpoints,
+  protection: protectionEndpoints,
 } satisfies Record<string, Endpoint[]>;
 
 export const portalEndpoints: Endpoint[] = Object.values(portalEndpointGroups).flat();

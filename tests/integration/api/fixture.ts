@@ -106,6 +106,10 @@ export const validRequests: Record<string, (f: ApiFixture) => CallOptions> = {
   listAllSupportRequests: () => ({ query: { open: 'true' } }),
   listOperatorSupportComments: (f) => ({ params: { id: f.requestId } }),
   respondToSupportRequest: (f) => ({ params: { id: f.requestId }, body: { message: 'We are on it.' } }),
+  getLicences: () => ({}),
+  enableUserProtection: () => ({ body: { userIds: ['alice'] } }),
+  disableUserProtection: () => ({ body: { userIds: ['nobody'] } }),
+  listNotifications: () => ({ query: { limit: '10' } }),
 };
 
 /** The same request with tenant B's ids where the endpoint takes a tenant-scoped id (else undefined). */
@@ -121,6 +125,8 @@ export function foreignIds(operationId: string, f: ApiFixture): Record<string, s
     case 'getSnapshotItem':
     case 'downloadSnapshotItem':
       return { id: f.snapshotId, itemId: f.itemId };
+    case 'enableUserProtection':
+      return {}; // tenant A's user in the body: not found for tenant B
     case 'getSupportRequest':
     case 'listSupportComments':
     case 'addSupportComment':

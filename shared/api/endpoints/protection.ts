@@ -1,0 +1,138 @@
+import { z } from 'zod';
+import { customerTenantOf } from '../../auth/caller';
+import { defineEndpoint } from '../endpoint';
+import { decodeCursor, pageOf, pageQuery, pageResult } from '../paging';
+import { timestamp } from '../schemas';
+
+const userIds = z.strictObject({
+  userIds: z
+    .array(z.string().trim().min(1).max(100))
+    .min(1, 'expected at least one user id')
+    .max(500, 'expected at most 500 user ids per request'),
+});
+
+const licencesView = z.object({
+  plan: z.enum(['full', 'exchange-only']),
+  total: z.number().int(),
+  used: z.number().int(),
+  free: z.number().int(),
+});
+
+const notificationView = z.object({
+  id: z.string(),
+  severity: z.enum(['red', 'yellow', 'blue', 'green']),
+  category: z.string(),
+  resourceId: z.string().nullable(),
+  message: z.string(),
+  createdAt: timestamp,
+  read: z.boolean(),
+  resolved: z.boolean(),
+  resolvedAt: timestamp.nullable(),
+});
+
+/** Licences, protection of users, and the bell (issue 5). */
+export const protectionEndpoints = [
+  defineEndpoint({
+    operationId: 'getLicences',
+    method: 'GET',
+    route: 'v1/licences',
+    summary: "The tenant's plan and user licences: total, used, free",
+    tag: 'protection',
+    access: 'reader',
+    response: { status: 200, description: 'Licence counts.', schema: licencesView },
+    handler: async ({ caller, deps }) => ({
+      body: await deps.protection.licenceSummary(customerTenantOf(caller).tenantId),
+    }),
+  }),
+  defineEndpoint({
+    operationId: 'enableUserProtection',
+    method: 'POST',
+    route: 'v1/protection/users/enable',
+    summary: "Protect users' mailboxes and OneDrives (mailbox only on exchange-only), one licence each",
+    description:
+      'All or nothing: asking for more users than free licences protects none and answers 409 saying how many were asked and how many are free.',
+    tag: 'protection',
+    access: 'admin',
+    body: userIds,
+    errors: ['conflict', 'not-found'],
+    audit: { action: 'protection.enable-users' },
+    response: {
+      status: 200,
+      description: 'Protected.',
+      schema: z.object({ protected: z.array(z.string()), licensed: z.array(z.string()) }),
+    },
+    handler: async ({ caller, deps, body, audit }) => {
+      const result = await deps.protection.enableUsers(customerTenantOf(caller).tenantId, body.userIds);
+      audit.details = { users: body.userIds.length, licensed: result.licensed.length };
+      return { body: result };
+    },
+  }),
+  defineEndpoint({
+    operationId: 'disableUserProtection',
+    method: 'POST',
+    route: 'v1/protection/users/disable',
+    summary: 'Stop protecting users: their licences are freed, their backups kept',
+    tag: 'protection',
+    access: 'admin',
+    body: userIds,
+    audit: { action: 'protection.disable-users' },
+    response: {
+      status: 200,
+      description: 'No longer protected.',
+      schema: z.object({ unprotected: z.array(z.string()) }),
+    },
+    handler: async ({ caller, deps, body, audit }) => {
+      const result = await deps.protection.disableUsers(customerTenantOf(caller).tenantId, body.userIds);
+      audit.details = { users: body.userIds.length };
+      return { body: result };
+    },
+  }),
+  defineEndpoint({
+    operationId: 'listNotifications',
+    method: 'GET',
+    route: 'v1/notifications',
+    summary: 'The bell: notifications, newest first',
+    tag: 'notifications',
+    access: 'reader',
+    query: z.object({
+      unread: z.enum(['true', 'false']).optional(),
+      open: z.enum(['true', 'false']).optional().describe('only alerts not yet resolved'),
+      severity: z.enum(['red', 'yellow', 'blue', 'green']).optional(),
+      ...pageQuery,
+    }),
+    response: { status: 200, description: 'A page of notifications.', schema: pageOf(notificationView) },
+    handler: async ({ caller, deps, query }) => {
+      const tenantId = customerTenantOf(caller).tenantId;
+      const scope = ['notifications', tenantId, query.unread, query.open, query.severity];
+      const continuation = decodeCursor(query.cursor, scope);
+      const page = await deps.notificationStore.page(
+        tenantId,
+        {
+          ...(query.unread === 'true' ? { unread: true } : {}),
+          ...(query.open === 'true' ? { open: true } : {}),
+          ...(query.severity ? { severity: query.severity } : {}),
+        },
+        { limit: query.limit, ...(continuation ? { continuation } : {}) },
+      );
+      return {
+        body: pageResult(
+          {
+            items: page.items.map((n) => ({
+              id: n.notificationId,
+              severity: n.severity,
+              category: n.category,
+              resourceId: n.resourceId ?? null,
+              message: n.message,
+              createdAt: n.createdAt,
+              read: n.read,
+              resolved: n.resolved,
+              resolvedAt: n.resolvedAt ?? null,
+            })),
+            ...(page.continuation ? { continuation: page.continuation } : {}),
+          },
+          scope,
+        ),
+      };
+    },
+  }),
+];
