@@ -1,8 +1,7 @@
 import type { TreeEntry } from '../repository';
-import type { Repository } from '../repository';
+import type { ContentSource } from '../import/zip-snapshot';
 import type { TenantGraph } from '../graph/graph-client';
 import type { Resource } from '../resources/resource';
-import type { SnapshotRecord } from '../backup/snapshot-record';
 import type { RestoreCheckpoint } from './restore-job-store';
 import type { RestoreJob } from './restore-job';
 
@@ -22,11 +21,12 @@ export type ItemOutcome =
 /** What a workload restorer gets for one job slice. */
 export interface RestoreContext {
   job: RestoreJob;
-  snapshot: SnapshotRecord;
+  /** The snapshot's time and root (a repository snapshot, or an imported zip). */
+  snapshot: { startedAt: string; manifestRoot?: string };
   source: Resource;
   target: Resource;
   graph: TenantGraph;
-  repository: Repository;
+  repository: ContentSource;
   /** Folder ids created at the target, persisted with the checkpoint. */
   checkpoint: RestoreCheckpoint;
 }
@@ -38,7 +38,7 @@ export interface WorkloadRestorer {
   restore(ctx: RestoreContext, item: RestoreItem): Promise<ItemOutcome>;
 }
 
-export async function readAll(repository: Repository, entry: TreeEntry): Promise<Buffer> {
+export async function readAll(repository: ContentSource, entry: TreeEntry): Promise<Buffer> {
   if (!entry.content) return Buffer.alloc(0);
   const parts: Buffer[] = [];
   for await (const chunk of repository.readContent(entry.content)) parts.push(chunk as Buffer);

@@ -7,6 +7,8 @@ import type { Resource } from '../resources/resource';
 import type { ResourceStore } from '../resources/resource-store';
 import type { ResourceLeases } from '../storage/resource-lease';
 import type { Clock } from '../time/clock';
+import type { ContentSource } from '../import/zip-snapshot';
+import type { ExportManifest } from '../export/export-job';
 import { DriveRestorer } from './drive-restorer';
 import { MailRestorer } from './mail-restorer';
 import type { RestoreItem, WorkloadRestorer } from './restore-context';
@@ -38,7 +40,17 @@ export interface RestoreEngineDependencies {
   budgetSeconds: number;
   leaseRetrySeconds?: number;
   notifier?: RestoreNotifier;
+  /** Opens an import's validated zip as a snapshot (imports only). */
+  imports?: ImportSources;
   log: Logger;
+}
+
+/** Where imported backup zips are read from. */
+export interface ImportSources {
+  open(
+    tenantId: string,
+    importId: string,
+  ): Promise<{ source: ContentSource; snapshotTime: string; close(): void }>;
 }
 
 export interface RestoreRequest {
@@ -76,6 +88,46 @@ export async function createRestoreJob(
     resourceKind: source.kind,
     snapshotId: request.snapshotId,
     scope: request.scope,
+    target: request.target,
+    conflict: request.conflict,
+    state: 'awaiting-verification',
+    requestedBy: request.requestedBy,
+    createdAt: now.toISOString(),
+    updatedAt: now.toISOString(),
+    progress: { itemsDone: 0, itemsTotal: 0, bytesDone: 0, bytesTotal: 0 },
+    report: emptyReport(),
+    slices: 0,
+  };
+  await deps.jobs.put(job);
+  return job;
+}
+
+/**
+ * A restore of an uploaded backup zip (already validated for this tenant): the identity comes from
+ * its manifest, so it restores to the resource it was exported from unless another target is named.
+ */
+export async function createImportRestoreJob(
+  deps: RestoreEngineDependencies,
+  request: Omit<RestoreRequest, 'snapshotId' | 'scope'> & { importId: string; manifest: ExportManifest },
+): Promise<RestoreJob> {
+  const { manifest } = request;
+  if (manifest.tenantId !== request.tenantId)
+    throw new AppError('invalid', 'the backup belongs to another organisation');
+  const source = await deps.resources.get(request.tenantId, manifest.resourceId);
+  if (request.target.kind === 'resource') {
+    const target = await deps.resources.get(request.tenantId, request.target.resourceId);
+    if (target.kind !== source.kind)
+      throw new AppError('invalid', `a ${source.kind} restores only to another ${source.kind}`);
+  }
+  const now = deps.clock.now();
+  const job: RestoreJob = {
+    jobId: deps.jobs.newJobId(now),
+    tenantId: request.tenantId,
+    resourceId: source.resourceId,
+    resourceKind: source.kind,
+    snapshotId: manifest.snapshotId,
+    importId: request.importId,
+    scope: { kind: 'all' },
     target: request.target,
     conflict: request.conflict,
     state: 'awaiting-verification',
@@ -190,8 +242,39 @@ export async function runRestoreJob(
 
 async function runSlice(deps: RestoreEngineDependencies, initial: RestoreJob): Promise<RestoreJobOutcome> {
   const started = deps.clock.now();
+  let snapshot: { startedAt: string; manifestRoot?: string };
+  let repository: ContentSource;
+  let root: string;
+  let close = () => undefined as void;
+  if (initial.importId) {
+    if (!deps.imports) throw new AppError('permanent', 'imports are not configured');
+    const opened = await deps.imports.open(initial.tenantId, initial.importId);
+    snapshot = { startedAt: opened.snapshotTime, manifestRoot: 'import' };
+    repository = opened.source;
+    root = 'import';
+    close = () => opened.close();
+  } else {
+    const opened = await deps.reader.open(initial.tenantId, initial.snapshotId);
+    snapshot = opened.record;
+    repository = opened.repository;
+    root = opened.root;
+  }
+  try {
+    return await restoreItems(deps, initial, snapshot, repository, root, started);
+  } finally {
+    close();
+  }
+}
+
+async function restoreItems(
+  deps: RestoreEngineDependencies,
+  initial: RestoreJob,
+  record: { startedAt: string; manifestRoot?: string },
+  repository: ContentSource,
+  root: string,
+  started: Date,
+): Promise<RestoreJobOutcome> {
   const deadline = started.getTime() + deps.budgetSeconds * 1000;
-  const { record, repository, root } = await deps.reader.open(initial.tenantId, initial.snapshotId);
   const source = await deps.resources.get(initial.tenantId, initial.resourceId);
   const target =
     initial.target.kind === 'resource'

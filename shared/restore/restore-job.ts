@@ -53,6 +53,8 @@ export interface RestoreJob {
   resourceId: string;
   resourceKind: ResourceKind;
   snapshotId: string;
+  /** Set when the items come from an uploaded backup zip (an import), not the repository. */
+  importId?: string;
   scope: RestoreScope;
   target: RestoreTarget;
   conflict: ConflictPolicy;
