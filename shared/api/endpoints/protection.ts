@@ -135,4 +135,66 @@ export const protectionEndpoints = [
       };
     },
   }),
+  defineEndpoint({
+    operationId: 'markNotificationRead',
+    method: 'POST',
+    route: 'v1/notifications/{id}/read',
+    summary: 'Mark a notification read',
+    tag: 'notifications',
+    access: 'admin',
+    params: z.object({
+      id: z
+        .string()
+        .regex(/^[\w|-]{1,100}$/, 'expected a notification id')
+        .describe('notification id'),
+    }),
+    response: {
+      status: 200,
+      description: 'Marked read.',
+      schema: z.object({ id: z.string(), read: z.boolean() }),
+    },
+    handler: async ({ caller, deps, params }) => {
+      await deps.notificationStore.markRead(customerTenantOf(caller).tenantId, params.id);
+      return { body: { id: params.id, read: true } };
+    },
+  }),
+  defineEndpoint({
+    operationId: 'updateAutoProtect',
+    method: 'PATCH',
+    route: 'v1/settings/auto-protect',
+    summary: 'Per kind: protect automatically when discovered (on) or only report it (off)',
+    description:
+      'Mailboxes and OneDrives protected automatically take a licence per user; without a free licence the admin gets a yellow "licences exhausted" notification instead.',
+    tag: 'protection',
+    access: 'admin',
+    body: z
+      .strictObject({
+        mailbox: z.boolean().optional(),
+        onedrive: z.boolean().optional(),
+        site: z.boolean().optional(),
+        group: z.boolean().optional(),
+      })
+      .refine((b) => Object.keys(b).length > 0, {
+        message: 'expected at least one of mailbox, onedrive, site, group',
+      }),
+    audit: { action: 'settings.auto-protect' },
+    response: {
+      status: 200,
+      description: 'The auto-protect settings now.',
+      schema: z.object({
+        mailbox: z.boolean(),
+        onedrive: z.boolean(),
+        site: z.boolean(),
+        group: z.boolean(),
+      }),
+    },
+    handler: async ({ caller, deps, body, audit }) => {
+      const tenant = await deps.tenants.get(customerTenantOf(caller).tenantId);
+      const autoProtect = { ...tenant.autoProtect, ...body };
+      await deps.tenants.put({ ...tenant, autoProtect, updatedAt: deps.clock.now().toISOString() });
+      deps.tenantChanged(tenant.tenantId);
+      audit.details = { ...autoProtect };
+      return { body: autoProtect };
+    },
+  }),
 ];

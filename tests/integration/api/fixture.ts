@@ -11,6 +11,8 @@ export interface ApiFixture {
   /** Tenant B's own resource and snapshot. */
   resourceIdB: string;
   snapshotIdB: string;
+  /** A notification in tenant A's bell. */
+  notificationId: string;
 }
 
 export const itemIdOf = (sourceId: string) => Buffer.from(sourceId, 'utf8').toString('base64url');
@@ -36,6 +38,13 @@ export async function seedFixture(h: ApiHarness): Promise<ApiFixture> {
     },
   });
   if (incident.status !== 201) throw new Error(`seed incident: ${incident.status} ${incident.text}`);
+  const notification = await h.runtime.deps.notificationStore.inform({
+    tenantId: TENANT_A,
+    severity: 'blue',
+    category: 'protection-added',
+    resourceId: resource.resourceId,
+    message: 'The mailbox alice was added to the subscription.',
+  });
   return {
     resourceId: resource.resourceId,
     snapshotId: snapshot.snapshotId,
@@ -44,6 +53,7 @@ export async function seedFixture(h: ApiHarness): Promise<ApiFixture> {
     incidentId: incident.json.id,
     resourceIdB: resourceB.resourceId,
     snapshotIdB: snapshotB.snapshotId,
+    notificationId: notification.notificationId,
   };
 }
 
@@ -110,6 +120,8 @@ export const validRequests: Record<string, (f: ApiFixture) => CallOptions> = {
   enableUserProtection: () => ({ body: { userIds: ['alice'] } }),
   disableUserProtection: () => ({ body: { userIds: ['nobody'] } }),
   listNotifications: () => ({ query: { limit: '10' } }),
+  markNotificationRead: (f) => ({ params: { id: f.notificationId } }),
+  updateAutoProtect: () => ({ body: { mailbox: true } }),
 };
 
 /** The same request with tenant B's ids where the endpoint takes a tenant-scoped id (else undefined). */
@@ -125,6 +137,8 @@ export function foreignIds(operationId: string, f: ApiFixture): Record<string, s
     case 'getSnapshotItem':
     case 'downloadSnapshotItem':
       return { id: f.snapshotId, itemId: f.itemId };
+    case 'markNotificationRead':
+      return { id: f.notificationId };
     case 'enableUserProtection':
       return {}; // tenant A's user in the body: not found for tenant B
     case 'getSupportRequest':

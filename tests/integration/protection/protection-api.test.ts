@@ -75,7 +75,20 @@ describe('protection and notifications API', () => {
       resolved: false,
       message: 'Backed-up mailbox not found: u2',
     });
+    const id = open.json.items[0].id as string;
+    expect((await h.call('markNotificationRead', { token: reader, params: { id } })).status).toBe(403);
+    expect((await h.call('markNotificationRead', { token: admin, params: { id } })).status).toBe(200);
+    const unread = await h.call('listNotifications', { token: reader, query: { unread: 'true' } });
+    expect(unread.json.items.map((n: { id: string }) => n.id)).not.toContain(id);
     const all = await h.call('listNotifications', { token: reader, query: {} });
     expect(all.json.items.map((n: { severity: string }) => n.severity).sort()).toEqual(['blue', 'red']);
+  });
+
+  it('an admin turns auto-protect on per kind; the rest stays as it was', async () => {
+    const changed = await h.call('updateAutoProtect', { token: admin, body: { mailbox: true } });
+    expect(changed.status).toBe(200);
+    expect(changed.json).toEqual({ mailbox: true, onedrive: false, site: false, group: false });
+    expect((await h.runtime.deps.tenants.get(TENANT_A)).autoProtect.mailbox).toBe(true);
+    expect((await h.call('updateAutoProtect', { token: reader, body: { site: true } })).status).toBe(403);
   });
 });
