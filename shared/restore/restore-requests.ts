@@ -1,8 +1,10 @@
 import { AppError } from '../errors/app-error';
 import type { TenantStore } from '../tenants/tenant-store';
 import type { VerificationCodes } from '../verification/verification-codes';
+import type { ExportManifest } from '../export/export-job';
 import {
   cancelRestoreJob,
+  createImportRestoreJob,
   createRestoreJob,
   queueRestoreJob,
   type RestoreEngineDependencies,
@@ -47,6 +49,28 @@ export async function requestRestore(
     { kind: 'restore', id: job.jobId },
     tenant.adminContactEmail,
     `a restore of ${job.resourceId} from the snapshot of ${job.snapshotId}`,
+  );
+  return { job, verification: { ...issued, warning: RESTORE_WARNING } };
+}
+
+/** An import's restore: the same verification code and path as a restore (`verifyRestore`). */
+export async function requestImportRestore(
+  deps: RestoreRequestDependencies,
+  request: Omit<RestoreRequest, 'snapshotId' | 'scope'> & { importId: string; manifest: ExportManifest },
+): Promise<RestoreRequested> {
+  const tenant = await deps.tenants.get(request.tenantId);
+  if (!tenant.adminContactEmail) {
+    throw new AppError(
+      'conflict',
+      'the tenant has no registered admin contact to send the verification code to',
+    );
+  }
+  const job = await createImportRestoreJob(deps, request);
+  const issued = await deps.codes.issue(
+    request.tenantId,
+    { kind: 'restore', id: job.jobId },
+    tenant.adminContactEmail,
+    `a restore of ${job.resourceId} from an uploaded backup (${request.manifest.snapshotTime})`,
   );
   return { job, verification: { ...issued, warning: RESTORE_WARNING } };
 }

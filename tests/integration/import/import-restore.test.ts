@@ -15,9 +15,12 @@ import {
   queueRestoreJob,
   runRestoreJob,
 } from '../../../shared/restore/restore-engine';
+import { restoreFolderName } from '../../../shared/restore/mail-restorer';
+import { requestImportRestore, verifyRestore } from '../../../shared/restore/restore-requests';
 import { Tables } from '../../../shared/storage/tables';
 import { TenantStore } from '../../../shared/tenants/tenant-store';
 import { systemClock } from '../../../shared/time/clock';
+import { VerificationCodes, type CodeMailer } from '../../../shared/verification/verification-codes';
 import { BackupStack } from '../../support/backup-stack';
 import { restoreDeps, takeRestoreMessages } from '../../support/restore-stack';
 import { simulatorDrive } from '../backup/expected-state';
@@ -49,13 +52,8 @@ describe('import restores an exported backup', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('a renamed export restores to its original OneDrive after files were deleted and changed', async () => {
-    const tenant = await stack.simulator.control.tenant(stack.tenantId);
-    const user = tenant.users.find((u) => u.driveId)!;
-    const resource = await stack.protect('onedrive', user.id, user.userPrincipalName);
-    const snapshot = await stack.snapshot(resource.resourceId);
-    const before = await simulatorDrive(stack.simulator, stack.tenantId, user.driveId!);
-
+  /** Exports a snapshot and downloads the zip under the given name. */
+  async function exportZip(snapshotId: string, name: string): Promise<string> {
     const tables = new Tables(stack.storage);
     const exportDeps = {
       jobs: new ExportJobStore(tables),
@@ -70,7 +68,7 @@ describe('import restores an exported backup', () => {
     };
     const created = await createExportJob(exportDeps, {
       tenantId: stack.tenantId,
-      snapshotId: snapshot.snapshotId,
+      snapshotId: snapshotId,
       scope: { kind: 'all' },
       includeAttachments: true,
       requestedBy: 'test',
@@ -78,8 +76,20 @@ describe('import restores an exported backup', () => {
     await new QueueClient(stack.azurite.connectionString, QueueNames.exportJobs).clearMessages();
     const exported = await runExportJob(exportDeps, { tenantId: stack.tenantId, jobId: created.jobId });
     const link = await exportDownloadLink(exportDeps, exported);
-    const zipPath = join(dir, 'my old backup.zip');
+    const zipPath = join(dir, name);
     writeFileSync(zipPath, Buffer.from(await (await fetch(link.url)).arrayBuffer()));
+
+    return zipPath;
+  }
+
+  it('a renamed export restores to its original OneDrive after files were deleted and changed', async () => {
+    const tenant = await stack.simulator.control.tenant(stack.tenantId);
+    const user = tenant.users.find((u) => u.driveId)!;
+    const resource = await stack.protect('onedrive', user.id, user.userPrincipalName);
+    const snapshot = await stack.snapshot(resource.resourceId);
+    const before = await simulatorDrive(stack.simulator, stack.tenantId, user.driveId!);
+
+    const zipPath = await exportZip(snapshot.snapshotId, 'my old backup.zip');
 
     const [first, second] = [...before.keys()];
     await stack.simulator.control.deleteFile(stack.tenantId, user.driveId!, first!);
@@ -102,5 +112,60 @@ describe('import restores an exported backup', () => {
     expect(done.state).toBe('completed');
     expect(done.report.restored).toBe(before.size);
     expect(await simulatorDrive(stack.simulator, stack.tenantId, user.driveId!)).toEqual(before);
+  });
+  it('an exported mailbox, uploaded again, restores after its verification code: not drafts, same dates and read state', async () => {
+    const tenant = await stack.simulator.control.tenant(stack.tenantId);
+    const user = tenant.users.find((u) => u.hasMailbox)!;
+    const resource = await stack.protect('mailbox', user.id, user.userPrincipalName);
+    const snapshot = await stack.snapshot(resource.resourceId);
+    const original = await stack.simulator.control.mailbox(stack.tenantId, user.id);
+    const messages = original.folders.flatMap((f) => f.messages);
+    const zipPath = await exportZip(snapshot.snapshotId, 'mail backup (renamed).zip');
+
+    const codes: string[] = [];
+    const mailer: CodeMailer = { sendCode: async (_to, code) => void codes.push(code) };
+    const tables = new Tables(stack.storage);
+    const deps = {
+      ...restoreDeps(stack),
+      imports: new ZipImportSources(() => Promise.resolve(zipPath)),
+      tenants: new TenantStore(tables),
+      codes: new VerificationCodes(tables, mailer, systemClock),
+    };
+    const manifest = await validateImportZip(zipPath, stack.tenantId);
+    const { job, verification } = await requestImportRestore(deps, {
+      tenantId: stack.tenantId,
+      importId: 'upload-2',
+      manifest,
+      target: { kind: 'original' },
+      conflict: 'skip',
+      requestedBy: 'test',
+    });
+    expect(verification.warning).toMatch(/cannot be undone/);
+    expect(job.resourceId).toBe(resource.resourceId);
+    await verifyRestore(deps, stack.tenantId, job.jobId, codes[0]!);
+    for (const message of await takeRestoreMessages(stack)) await runRestoreJob(deps, message);
+    const done = await deps.jobs.get(stack.tenantId, job.jobId);
+    expect(done.state).toBe('completed');
+    expect(done.report.restored).toBe(messages.length);
+
+    const after = await stack.simulator.control.mailbox(stack.tenantId, user.id);
+    const restoredRoot = after.folders.find(
+      (f) => f.displayName === restoreFolderName(manifest.snapshotTime),
+    )!;
+    const below = new Set([restoredRoot.id]);
+    for (let changed = true; changed;) {
+      changed = false;
+      for (const f of after.folders) {
+        if (f.parentId && below.has(f.parentId) && !below.has(f.id)) {
+          below.add(f.id);
+          changed = true;
+        }
+      }
+    }
+    const restored = after.folders.filter((f) => below.has(f.id)).flatMap((f) => f.messages);
+    const key = (m: (typeof messages)[number]) =>
+      `${m.internetMessageId}|${m.isRead}|${Date.parse(m.receivedDateTime)}|${m.flagStatus}`;
+    expect(restored.map(key).sort()).toEqual(messages.map(key).sort());
+    expect(restored.every((m) => !m.isDraft)).toBe(true);
   });
 });
