@@ -4,6 +4,7 @@ import type { TenantTotalsStore } from '../backup/tenant-totals';
 import type { AuditLog } from '../audit/audit-log';
 import type { Caller, TenantDirectory } from '../auth/caller';
 import type { TokenVerifier } from '../auth/token-verifier';
+import type { DiscoveryRequests } from '../discovery/discovery-requests';
 import type { NotificationStore } from '../notifications/notification-store';
 import type { ProtectionService } from '../protection/protection-service';
 import type { JobQueue } from '../queues/job-queues';
@@ -42,6 +43,8 @@ export interface ApiDependencies {
   notifications: NotificationSummary;
   /** Licences and protection (shared/protection). */
   protection: ProtectionService;
+  /** Asks for a (collapsed) discovery pass (shared/discovery). */
+  discovery: DiscoveryRequests;
   /** The bell's notifications (shared/notifications). */
   notificationStore: NotificationStore;
   /** Forget a cached tenant record after an operator changed it. */

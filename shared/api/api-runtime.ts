@@ -7,6 +7,8 @@ import { TokenVerifier } from '../auth/token-verifier';
 import type { TenantDirectory } from '../auth/caller';
 import type { Settings } from '../config/settings';
 import { isAppError } from '../errors/app-error';
+import { DiscoveryRequests } from '../discovery/discovery-requests';
+import { DiscoveryStateStore } from '../discovery/discovery-state-store';
 import { NotificationStore } from '../notifications/notification-store';
 import type { Logger } from '../observability/logger';
 import { LicenceStore } from '../protection/licence-store';
@@ -130,6 +132,11 @@ export function createApiRuntime(parts: ApiRuntimeParts): ApiRuntime {
         clock: parts.clock,
       }),
       notificationStore: new NotificationStore(parts.tables, () => parts.clock.now()),
+      discovery: new DiscoveryRequests({
+        state: new DiscoveryStateStore(parts.tables),
+        queue: parts.queue,
+        clock: parts.clock,
+      }),
       tenantChanged: (tenantId) => directory.forget(tenantId),
     },
     verifier: new TokenVerifier({

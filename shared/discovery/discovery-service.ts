@@ -5,12 +5,13 @@ import { label } from '../notifications/notifier';
 import type { Logger } from '../observability/logger';
 import type { ProtectionService } from '../protection/protection-service';
 import { userKindsOf } from '../protection/protection-service';
-import { QueueNames, type JobQueue } from '../queues/job-queues';
+import type { JobQueue } from '../queues/job-queues';
 import { resourceIdOf, type Resource, type ResourceKind } from '../resources/resource';
 import type { ResourceStore } from '../resources/resource-store';
 import type { Tenant } from '../tenants/tenant';
 import type { TenantStore } from '../tenants/tenant-store';
 import type { Clock } from '../time/clock';
+import { DiscoveryRequests } from './discovery-requests';
 import type { DiscoveryStateStore, PassMode } from './discovery-state-store';
 import {
   GROUP_SELECT,
@@ -52,23 +53,18 @@ export interface PassResult {
   returned: number;
 }
 
-/** A pending marker older than this lost its message (poison, crash): a new request replaces it. */
-const STALE_PASS_MS = 15 * 60 * 1000;
-
 /** Finds every resource of a tenant and keeps the resource table, protection and the bell in step. */
 export class DiscoveryService {
   constructor(private readonly deps: DiscoveryDependencies) {}
 
   /** Asks for a pass; bursts for one tenant collapse into one queued pass. True if one was queued. */
-  async requestPass(tenantId: string, mode: PassMode): Promise<boolean> {
-    const placed = await this.deps.state.requestPass(tenantId, mode, this.deps.clock.now(), STALE_PASS_MS);
-    if (placed) {
-      const job: DiscoveryJob = { kind: 'pass', tenantId };
-      await this.deps.queue.send(QueueNames.discoveryJobs, job, {
-        delaySeconds: this.deps.collapseSeconds ?? 2,
-      });
-    }
-    return placed;
+  requestPass(tenantId: string, mode: PassMode): Promise<boolean> {
+    return new DiscoveryRequests({
+      state: this.deps.state,
+      queue: this.deps.queue,
+      clock: this.deps.clock,
+      ...(this.deps.collapseSeconds !== undefined ? { collapseSeconds: this.deps.collapseSeconds } : {}),
+    }).requestPass(tenantId, mode);
   }
 
   /** The queued pass: takes the pending marker and runs what it asks for (nothing if already taken). */

@@ -197,4 +197,22 @@ export const protectionEndpoints = [
       return { body: autoProtect };
     },
   }),
+  defineEndpoint({
+    operationId: 'startDiscovery',
+    method: 'POST',
+    route: 'v1/discovery',
+    summary: 'Rescan the tenant now (a full discovery pass)',
+    description: 'Queued; requests made while one is pending are folded into it.',
+    tag: 'protection',
+    access: 'admin',
+    audit: { action: 'discovery.start' },
+    response: {
+      status: 202,
+      description: 'A full discovery pass is queued (or already pending).',
+      schema: z.object({ queued: z.boolean().describe('false: a pass was already pending and covers this') }),
+    },
+    handler: async ({ caller, deps }) => ({
+      body: { queued: await deps.discovery.requestPass(customerTenantOf(caller).tenantId, 'full') },
+    }),
+  }),
 ];

@@ -122,6 +122,7 @@ export const validRequests: Record<string, (f: ApiFixture) => CallOptions> = {
   listNotifications: () => ({ query: { limit: '10' } }),
   markNotificationRead: (f) => ({ params: { id: f.notificationId } }),
   updateAutoProtect: () => ({ body: { mailbox: true } }),
+  startDiscovery: () => ({}),
 };
 
 /** The same request with tenant B's ids where the endpoint takes a tenant-scoped id (else undefined). */

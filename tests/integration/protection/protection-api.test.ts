@@ -91,4 +91,12 @@ describe('protection and notifications API', () => {
     expect((await h.runtime.deps.tenants.get(TENANT_A)).autoProtect.mailbox).toBe(true);
     expect((await h.call('updateAutoProtect', { token: reader, body: { site: true } })).status).toBe(403);
   });
+
+  it('"rescan now" queues one full discovery pass; clicks while it is pending fold into it', async () => {
+    const first = await h.call('startDiscovery', { token: admin });
+    expect(first.status).toBe(202);
+    expect(first.json).toEqual({ queued: true });
+    expect((await h.call('startDiscovery', { token: admin })).json).toEqual({ queued: false });
+    expect((await h.call('startDiscovery', { token: reader })).status).toBe(403);
+  });
 });
