@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { AuditLog } from '../audit/audit-log';
 import type { BackupCore } from '../backup/backup-core';
+import type { SnapshotRecord } from '../backup/snapshot-record';
 import type { Settings } from '../config/settings';
 import { GraphAlertMailer, type AlertMailer } from '../notifications/alert-mailer';
 import { NotificationStore } from '../notifications/notification-store';
@@ -9,6 +10,7 @@ import type { Logger } from '../observability/logger';
 import { OnboardingService } from '../onboarding/onboarding-service';
 import { LicenceStore } from '../protection/licence-store';
 import { ProtectionService } from '../protection/protection-service';
+import type { Resource } from '../resources/resource';
 import { systemClock, type Clock } from '../time/clock';
 import { DiscoveryService, type DiscoveryJob } from './discovery-service';
 import { DiscoveryStateStore } from './discovery-state-store';
@@ -33,6 +35,8 @@ export interface DiscoveryCore {
   subscriptionStore: SubscriptionStore;
   state: DiscoveryStateStore;
   notifier(log: Logger): Notifier;
+  /** The snapshot engine's `onFinished` hook: alerts never fail a snapshot that already committed. */
+  onSnapshotFinished(log: Logger): (record: SnapshotRecord, resource: Resource) => Promise<void>;
   discovery(log: Logger): DiscoveryService;
   subscriptions(log: Logger): SubscriptionManager;
   webhook(log: Logger): WebhookDependencies;
@@ -119,6 +123,17 @@ export function createDiscoveryCore(
     subscriptionStore,
     state,
     notifier,
+    onSnapshotFinished: (log) => async (record, resource) => {
+      try {
+        await notifier(log).snapshotFinished(record, resource);
+      } catch (error) {
+        log.warn('snapshot notifications could not be updated', {
+          tenantId: resource.tenantId,
+          resourceId: resource.resourceId,
+          reason: error instanceof Error ? error.message : String(error),
+        });
+      }
+    },
     discovery,
     subscriptions,
     onboarding: (log) =>

@@ -66,8 +66,15 @@ export async function handleGraphNotification(
   }
   const tenantsToScan = new Set<string>();
   const lifecycle: DiscoveryJob[] = [];
+  // One batch usually names one or two subscriptions: look each up once.
+  const records = new Map<string, ReturnType<WebhookDependencies['subscriptions']['get']>>();
   for (const item of parsed.value) {
-    const record = await deps.subscriptions.get(item.subscriptionId);
+    let lookup = records.get(item.subscriptionId);
+    if (!lookup) {
+      lookup = deps.subscriptions.get(item.subscriptionId);
+      records.set(item.subscriptionId, lookup);
+    }
+    const record = await lookup;
     const matches =
       record !== undefined &&
       sameSecret(record.clientState, item.clientState ?? '') &&

@@ -83,7 +83,7 @@ function createServices(settings: Settings): Services {
     // Snapshots raise and resolve their alerts through the engine's onFinished hook.
     snapshotEngine: (log) => ({
       ...backup.engine(log),
-      onFinished: (record, resource) => discovery.notifier(log).snapshotFinished(record, resource),
+      onFinished: discovery.onSnapshotFinished(log),
     }),
     discovery,
   };

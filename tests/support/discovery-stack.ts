@@ -29,8 +29,7 @@ export class DiscoveryStack {
     const settings = { ...backup.settings, ...settingOverrides } as typeof backup.settings;
     const core = createDiscoveryCore(settings, createBackupCore(settings, backup.storage), coreOptions);
     // Snapshots raise their alerts through the engine's hook, as the app wires it.
-    backup.deps.onFinished = (record, resource) =>
-      core.notifier(silentLogger).snapshotFinished(record, resource);
+    backup.deps.onFinished = core.onSnapshotFinished(silentLogger);
     return new DiscoveryStack(backup, core);
   }
 
