@@ -8,7 +8,7 @@ import { MailboxHandler } from './mailbox-handler';
 export interface WorkloadHandlerOptions {
   /** Downloads in flight per mailbox or drive (Outlook allows 4 per mailbox). */
   downloadConcurrency?: number;
-  /** File downloads in flight in the whole worker process, which bounds its memory (default 8). */
+  /** File downloads in flight in the whole worker process, which bounds its memory (default 6). */
   processFileDownloads?: number;
 }
 
@@ -18,7 +18,7 @@ export function createWorkloadHandlers(
 ): Record<ResourceKind, WorkloadHandler> {
   const drives = {
     downloadConcurrency: options.downloadConcurrency ?? 4,
-    downloadSlots: new Semaphore(options.processFileDownloads ?? 8),
+    downloadSlots: new Semaphore(options.processFileDownloads ?? 6),
   };
   return {
     mailbox: new MailboxHandler({ downloadConcurrency: options.downloadConcurrency ?? 4 }),
