@@ -43,6 +43,8 @@ export interface ApiDependencies {
   notifications: NotificationSummary;
   /** Licences and protection (shared/protection). */
   protection: ProtectionService;
+  /** The admin-consent link of a tenant, with a one-time state (shared/onboarding). */
+  consentLink(tenantId: string): Promise<{ url: string; expiresAt: string }>;
   /** Asks for a (collapsed) discovery pass (shared/discovery). */
   discovery: DiscoveryRequests;
   /** The bell's notifications (shared/notifications). */

@@ -6,11 +6,12 @@ import { AuditLog } from '../audit/audit-log';
 import { TokenVerifier } from '../auth/token-verifier';
 import type { TenantDirectory } from '../auth/caller';
 import type { Settings } from '../config/settings';
-import { isAppError } from '../errors/app-error';
+import { AppError, isAppError } from '../errors/app-error';
 import { DiscoveryRequests } from '../discovery/discovery-requests';
 import { DiscoveryStateStore } from '../discovery/discovery-state-store';
 import { NotificationStore } from '../notifications/notification-store';
 import type { Logger } from '../observability/logger';
+import { CONSENT_CALLBACK_ROUTE, createConsentLink } from '../onboarding/onboarding-service';
 import { LicenceStore } from '../protection/licence-store';
 import { ProtectionService } from '../protection/protection-service';
 import type { JobQueue } from '../queues/job-queues';
@@ -37,6 +38,8 @@ export interface ApiRuntimeParts {
     | 'API_RATE_LIMIT_BURST'
     | 'SUPPORT_BUSINESS_HOURS'
     | 'SUPPORT_HOLIDAYS'
+    | 'BACKUP_APP_CLIENT_ID'
+    | 'NOTIFICATION_BASE_URL'
   >;
   tables: Tables;
   clock: Clock;
@@ -132,6 +135,26 @@ export function createApiRuntime(parts: ApiRuntimeParts): ApiRuntime {
         clock: parts.clock,
       }),
       notificationStore: new NotificationStore(parts.tables, () => parts.clock.now()),
+      consentLink: (tenantId) => {
+        if (!settings.NOTIFICATION_BASE_URL) {
+          throw new AppError(
+            'unavailable',
+            'NOTIFICATION_BASE_URL is not set: the consent callback has no public address',
+          );
+        }
+        const base = settings.NOTIFICATION_BASE_URL.replace(/\/+$/, '');
+        return createConsentLink(
+          {
+            tables: parts.tables,
+            tenants: parts.tenants,
+            clock: parts.clock,
+            authorityHost: settings.ENTRA_AUTHORITY_HOST,
+            clientId: settings.BACKUP_APP_CLIENT_ID,
+          },
+          tenantId,
+          `${base}/api/${CONSENT_CALLBACK_ROUTE}`,
+        );
+      },
       discovery: new DiscoveryRequests({
         state: new DiscoveryStateStore(parts.tables),
         queue: parts.queue,

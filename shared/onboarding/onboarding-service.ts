@@ -49,26 +49,8 @@ export class OnboardingService {
   }
 
   /** The link the operator hands to the customer's admin. */
-  async consentLink(tenantId: string, redirectUri: string): Promise<{ url: string; expiresAt: string }> {
-    const tenant = await this.deps.tenants.get(tenantId);
-    if (tenant.status === 'offboarded') throw new AppError('conflict', 'the tenant is offboarded');
-    const state = randomBytes(32).toString('base64url');
-    const expiresAt = new Date(
-      this.deps.clock.now().getTime() + (this.deps.linkLifetimeMs ?? 7 * 24 * 3600 * 1000),
-    ).toISOString();
-    const table = await this.table();
-    await table.createEntity<StateEntity>({
-      partitionKey: PARTITION,
-      rowKey: digest(state),
-      tenantId,
-      expiresAt,
-    });
-    const url = new URL(`${this.deps.authorityHost.replace(/\/+$/, '')}/${tenantId}/v2.0/adminconsent`);
-    url.searchParams.set('client_id', this.deps.clientId);
-    url.searchParams.set('redirect_uri', redirectUri);
-    url.searchParams.set('scope', 'https://graph.microsoft.com/.default');
-    url.searchParams.set('state', state);
-    return { url: url.toString(), expiresAt };
+  consentLink(tenantId: string, redirectUri: string): Promise<{ url: string; expiresAt: string }> {
+    return createConsentLink(this.deps, tenantId, redirectUri);
   }
 
   /**
@@ -123,4 +105,39 @@ export class OnboardingService {
 
 function digest(state: string): string {
   return createHash('sha256').update(state).digest('hex');
+}
+
+/** Where Entra sends the admin after consent: the app's own callback function. */
+export const CONSENT_CALLBACK_ROUTE = 'graph/admin-consent';
+
+export type ConsentLinkDependencies = Pick<
+  OnboardingDependencies,
+  'tables' | 'tenants' | 'clock' | 'authorityHost' | 'clientId' | 'linkLifetimeMs'
+>;
+
+/** An admin-consent URL with a one-time `state` (stored only as its hash, with an expiry). */
+export async function createConsentLink(
+  deps: ConsentLinkDependencies,
+  tenantId: string,
+  redirectUri: string,
+): Promise<{ url: string; expiresAt: string }> {
+  const tenant = await deps.tenants.get(tenantId);
+  if (tenant.status === 'offboarded') throw new AppError('conflict', 'the tenant is offboarded');
+  const state = randomBytes(32).toString('base64url');
+  const expiresAt = new Date(
+    deps.clock.now().getTime() + (deps.linkLifetimeMs ?? 7 * 24 * 3600 * 1000),
+  ).toISOString();
+  const table = await deps.tables.client(TableNames.consentStates);
+  await table.createEntity<StateEntity>({
+    partitionKey: PARTITION,
+    rowKey: digest(state),
+    tenantId,
+    expiresAt,
+  });
+  const url = new URL(`${deps.authorityHost.replace(/\/+$/, '')}/${tenantId}/v2.0/adminconsent`);
+  url.searchParams.set('client_id', deps.clientId);
+  url.searchParams.set('redirect_uri', redirectUri);
+  url.searchParams.set('scope', 'https://graph.microsoft.com/.default');
+  url.searchParams.set('state', state);
+  return { url: url.toString(), expiresAt };
 }

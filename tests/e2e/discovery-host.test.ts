@@ -124,5 +124,10 @@ describe('discovery through Graph change notifications in the local host', () =>
     const record = await stack.deps.snapshots.get(backedUp.lastGoodSnapshotId!);
     expect(record.reason).toBe('schedule');
     expect(host.output()).toMatch(/discovery job finished/);
+
+    // Entra's consent redirect reaches the app; a state it did not issue is refused.
+    const forged = await fetch(`${host.url}/api/graph/admin-consent?state=forged&admin_consent=True`);
+    expect(forged.status).toBe(403);
+    expect(await forged.text()).toMatch(/unknown or was already used/);
   });
 });

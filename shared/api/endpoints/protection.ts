@@ -215,4 +215,29 @@ export const protectionEndpoints = [
       body: { queued: await deps.discovery.requestPass(customerTenantOf(caller).tenantId, 'full') },
     }),
   }),
+  defineEndpoint({
+    operationId: 'createConsentLink',
+    method: 'POST',
+    route: 'v1/operator/tenants/{id}/consent-link',
+    summary: "The admin-consent link for a tenant's administrator (one-time, 7 days)",
+    description:
+      "The customer's admin opens it and consents; the callback marks the tenant active and starts discovery and the Graph subscriptions. Each link works once.",
+    tag: 'operator',
+    access: 'operator',
+    params: z.object({
+      id: z.uuid({ error: 'expected an Entra tenant id (a GUID)' }).transform((v) => v.toLowerCase()),
+    }),
+    errors: ['conflict', 'unavailable'],
+    audit: { action: 'tenant.consent-link' },
+    response: {
+      status: 200,
+      description: 'The link.',
+      schema: z.object({ url: z.string(), expiresAt: timestamp }),
+    },
+    handler: async ({ deps, params, audit }) => {
+      audit.target = params.id;
+      audit.tenantId = params.id;
+      return { body: await deps.consentLink(params.id) };
+    },
+  }),
 ];

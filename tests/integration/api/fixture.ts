@@ -123,6 +123,7 @@ export const validRequests: Record<string, (f: ApiFixture) => CallOptions> = {
   markNotificationRead: (f) => ({ params: { id: f.notificationId } }),
   updateAutoProtect: () => ({ body: { mailbox: true } }),
   startDiscovery: () => ({}),
+  createConsentLink: () => ({ params: { id: TENANT_A } }),
 };
 
 /** The same request with tenant B's ids where the endpoint takes a tenant-scoped id (else undefined). */

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NotificationStore } from '../../../shared/notifications/notification-store';
-import { ApiHarness, TENANT_A } from '../api/harness';
+import { ApiHarness, PROVIDER, TENANT_A } from '../api/harness';
 
 /** Licences, protection and the bell through the portal API's real HTTP handlers. */
 describe('protection and notifications API', () => {
@@ -98,5 +98,18 @@ describe('protection and notifications API', () => {
     expect(first.json).toEqual({ queued: true });
     expect((await h.call('startDiscovery', { token: admin })).json).toEqual({ queued: false });
     expect((await h.call('startDiscovery', { token: reader })).status).toBe(403);
+  });
+
+  it("an operator gets a tenant's admin-consent link pointing back at the app's consent callback", async () => {
+    const operator = await h.token({ tenantId: PROVIDER, roles: ['Backup.Operator'] });
+    const answer = await h.call('createConsentLink', { token: operator, params: { id: TENANT_A } });
+    expect(answer.status).toBe(200);
+    const url = new URL(answer.json.url);
+    expect(url.pathname).toBe(`/${TENANT_A}/v2.0/adminconsent`);
+    expect(url.searchParams.get('redirect_uri')).toBe('http://127.0.0.1:7071/api/graph/admin-consent');
+    expect(url.searchParams.get('state')).toMatch(/^[\w-]{43}$/);
+    const again = await h.call('createConsentLink', { token: operator, params: { id: TENANT_A } });
+    expect(new URL(again.json.url).searchParams.get('state')).not.toBe(url.searchParams.get('state'));
+    expect((await h.call('createConsentLink', { token: admin, params: { id: TENANT_A } })).status).toBe(403);
   });
 });
