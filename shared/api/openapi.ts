@@ -1,21 +1,6 @@
 import { z } from 'zod';
-import type { ErrorCode } from '../errors/app-error';
+import { statusFor } from '../http/problem';
 import { errorsOf, type Endpoint } from './endpoint';
-
-const statusOf: Record<ErrorCode, number> = {
-  invalid: 400,
-  unauthenticated: 401,
-  forbidden: 403,
-  'not-found': 404,
-  conflict: 409,
-  gone: 410,
-  'too-large': 413,
-  'unsupported-media-type': 415,
-  throttled: 429,
-  unavailable: 503,
-  permanent: 422,
-  internal: 500,
-};
 
 const accessText: Record<Endpoint['access'], string> = {
   public: 'Anonymous.',
@@ -59,7 +44,7 @@ const problemSchema: JsonSchema = {
     title: { type: 'string' },
     status: { type: 'integer' },
     detail: { type: 'string' },
-    code: { type: 'string', enum: Object.keys(statusOf) },
+    code: { type: 'string', enum: Object.keys(statusFor) },
     instance: { type: 'string' },
     errors: {
       type: 'array',
@@ -123,7 +108,7 @@ export function buildOpenApiDocument(endpoints: readonly Endpoint[], info: { ver
       };
     }
     for (const code of errorsOf(endpoint)) {
-      const status = statusOf[code];
+      const status = statusFor[code];
       usedErrors.add(status);
       operationResponses[String(status)] = { $ref: `#/components/responses/Problem${status}` };
     }

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { TableClient } from '@azure/data-tables';
 import { invertedTime } from '../backup/snapshot-record';
-import { TableNames, odataString, type Tables } from '../storage/tables';
+import { queryPage, TableNames, odataString, type Tables } from '../storage/tables';
 
 export type AuditOutcome = 'succeeded' | 'failed' | 'denied';
 
@@ -92,19 +92,7 @@ export class AuditLog {
         `(actorUserId eq ${odataString(query.actor)} or actorName eq ${odataString(query.actor)})`,
       );
     }
-    const iterator = table
-      .listEntities<AuditEntity>({ queryOptions: { filter: clauses.join(' and ') } })
-      .byPage({
-        maxPageSize: page.limit,
-        ...(page.continuation ? { continuationToken: page.continuation } : {}),
-      });
-    const result = await iterator.next();
-    if (result.done) return { items: [] };
-    const entities = result.value;
-    return {
-      items: entities.map((e) => fromEntity(e)),
-      ...(entities.continuationToken ? { continuation: entities.continuationToken } : {}),
-    };
+    return queryPage<AuditEntity, AuditRecord>(table, clauses.join(' and '), page, (e) => fromEntity(e));
   }
 }
 

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { TableClient } from '@azure/data-tables';
 import { AppError } from '../errors/app-error';
-import { TableNames, isStatus, odataString, type Tables } from '../storage/tables';
+import { queryPage, TableNames, isStatus, odataString, type Tables } from '../storage/tables';
 import {
   decodeSnapshotId,
   encodeSnapshotId,
@@ -70,18 +70,7 @@ export class SnapshotStore {
     const filter =
       `PartitionKey eq ${odataString(tenantId)} and RowKey gt ${odataString(`${resourceId}|`)}` +
       ` and RowKey lt ${odataString(`${resourceId}|~`)}`;
-    const result = await table
-      .listEntities<SnapshotEntity>({ queryOptions: { filter } })
-      .byPage({
-        maxPageSize: page.limit,
-        ...(page.continuation ? { continuationToken: page.continuation } : {}),
-      })
-      .next();
-    if (result.done) return { items: [] };
-    return {
-      items: result.value.map((e) => fromEntity(e)),
-      ...(result.value.continuationToken ? { continuation: result.value.continuationToken } : {}),
-    };
+    return queryPage<SnapshotEntity, SnapshotRecord>(table, filter, page, (e) => fromEntity(e));
   }
 }
 

@@ -2,7 +2,7 @@ import type { HttpResponseInit } from '@azure/functions';
 import { AppError, type ErrorCode } from '../errors/app-error';
 
 /** The single mapping from application error codes to HTTP statuses (RFC 9457 problem details). */
-const statusFor: Record<ErrorCode, number> = {
+export const statusFor: Record<ErrorCode, number> = {
   invalid: 400,
   unauthenticated: 401,
   forbidden: 403,

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { TableClient, TransactionAction } from '@azure/data-tables';
 import { invertedTime } from '../backup/snapshot-record';
 import { AppError } from '../errors/app-error';
-import { TableNames, isStatus, odataString, type Tables } from '../storage/tables';
+import { queryPage, TableNames, isStatus, odataString, type Tables } from '../storage/tables';
 import type { AlertInput, InformationInput, Notification, NotificationCategory } from './notification';
 
 type NotificationEntity = {
@@ -142,18 +142,9 @@ export class NotificationStore {
     if (filter.unread) clauses.push('read eq false');
     if (filter.open) clauses.push('resolved eq false');
     if (filter.severity) clauses.push(`severity eq ${odataString(filter.severity)}`);
-    const result = await table
-      .listEntities<NotificationEntity>({ queryOptions: { filter: clauses.join(' and ') } })
-      .byPage({
-        maxPageSize: page.limit,
-        ...(page.continuation ? { continuationToken: page.continuation } : {}),
-      })
-      .next();
-    if (result.done) return { items: [] };
-    return {
-      items: result.value.map((e) => fromEntity(e)),
-      ...(result.value.continuationToken ? { continuation: result.value.continuationToken } : {}),
-    };
+    return queryPage<NotificationEntity, Notification>(table, clauses.join(' and '), page, (e) =>
+      fromEntity(e),
+    );
   }
 
   /** Every notification of a tenant, newest first (tests, small tenants). */

@@ -1,6 +1,6 @@
 import type { TableClient } from '@azure/data-tables';
 import { AppError } from '../errors/app-error';
-import { TableNames, isStatus, odataString, type Tables } from '../storage/tables';
+import { queryPage, TableNames, isStatus, odataString, type Tables } from '../storage/tables';
 import type { Resource, ResourceKind } from './resource';
 
 type ResourceEntity = Omit<Resource, 'tenantId' | 'resourceId'> & { partitionKey: string; rowKey: string };
@@ -64,18 +64,7 @@ export class ResourceStore {
       );
     if (filter.state) clauses.push(`state eq ${odataString(filter.state)}`);
     if (filter.protected !== undefined) clauses.push(`protected eq ${filter.protected}`);
-    const result = await table
-      .listEntities<ResourceEntity>({ queryOptions: { filter: clauses.join(' and ') } })
-      .byPage({
-        maxPageSize: page.limit,
-        ...(page.continuation ? { continuationToken: page.continuation } : {}),
-      })
-      .next();
-    if (result.done) return { items: [] };
-    return {
-      items: result.value.map((e) => fromEntity(e)),
-      ...(result.value.continuationToken ? { continuation: result.value.continuationToken } : {}),
-    };
+    return queryPage<ResourceEntity, Resource>(table, clauses.join(' and '), page, (e) => fromEntity(e));
   }
 }
 

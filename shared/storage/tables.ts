@@ -1,5 +1,5 @@
 import { RestError } from '@azure/storage-blob';
-import type { TableClient, TableEntity, TransactionAction } from '@azure/data-tables';
+import type { TableClient, TableEntity, TableEntityResult, TransactionAction } from '@azure/data-tables';
 import { oncePerKey } from '../concurrency/once';
 import type { StorageClients } from './storage-clients';
 
@@ -69,4 +69,31 @@ export function isStatus(error: unknown, status: number): boolean {
 /** OData filter literal for a string (single quotes doubled). */
 export function odataString(value: string): string {
   return `'${value.replace(/'/g, "''")}'`;
+}
+
+/** One page of a table query, and where the next one starts (an opaque continuation). */
+export interface TablePage<T> {
+  items: T[];
+  continuation?: string;
+}
+
+/** One page of a filtered query: one request to Table Storage, whatever the table's size. */
+export async function queryPage<E extends object, T>(
+  table: TableClient,
+  filter: string,
+  page: { limit: number; continuation?: string },
+  map: (entity: TableEntityResult<E>) => T,
+): Promise<TablePage<T>> {
+  const result = await table
+    .listEntities<E>({ queryOptions: { filter } })
+    .byPage({
+      maxPageSize: page.limit,
+      ...(page.continuation ? { continuationToken: page.continuation } : {}),
+    })
+    .next();
+  if (result.done) return { items: [] };
+  return {
+    items: result.value.map(map),
+    ...(result.value.continuationToken ? { continuation: result.value.continuationToken } : {}),
+  };
 }

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { TableClient } from '@azure/data-tables';
 import { invertedTime } from '../backup/snapshot-record';
 import { AppError } from '../errors/app-error';
-import { TableNames, isStatus, odataString, type Tables } from '../storage/tables';
+import { queryPage, TableNames, isStatus, odataString, type Tables } from '../storage/tables';
 import type { SupportComment, SupportRequest, SupportStatus } from './support-request';
 
 interface RequestEntity {
@@ -185,18 +185,9 @@ export class SupportStore {
     map: (entity: E & { partitionKey: string; rowKey: string }) => T,
   ): Promise<StoredPage<T>> {
     const table = await this.table();
-    const result = await table
-      .listEntities<E>({ queryOptions: { filter } })
-      .byPage({
-        maxPageSize: page.limit,
-        ...(page.continuation ? { continuationToken: page.continuation } : {}),
-      })
-      .next();
-    if (result.done) return { items: [] };
-    return {
-      items: result.value.map((e) => map(e as E & { partitionKey: string; rowKey: string })),
-      ...(result.value.continuationToken ? { continuation: result.value.continuationToken } : {}),
-    };
+    return queryPage<E, T>(table, filter, page, (e) =>
+      map(e as E & { partitionKey: string; rowKey: string }),
+    );
   }
 }
 

@@ -1,6 +1,6 @@
 import type { TableClient } from '@azure/data-tables';
 import { AppError } from '../errors/app-error';
-import { TableNames, isStatus, odataString, type Tables } from '../storage/tables';
+import { queryPage, TableNames, isStatus, odataString, type Tables } from '../storage/tables';
 import type { Tenant, TenantStatus } from './tenant';
 
 const PARTITION = 'tenant';
@@ -60,18 +60,7 @@ export class TenantStore {
     const filterText =
       `PartitionKey eq '${PARTITION}'` +
       (filter.status ? ` and status eq ${odataString(filter.status)}` : '');
-    const result = await table
-      .listEntities<TenantEntity>({ queryOptions: { filter: filterText } })
-      .byPage({
-        maxPageSize: page.limit,
-        ...(page.continuation ? { continuationToken: page.continuation } : {}),
-      })
-      .next();
-    if (result.done) return { items: [] };
-    return {
-      items: result.value.map((e) => fromEntity(e)),
-      ...(result.value.continuationToken ? { continuation: result.value.continuationToken } : {}),
-    };
+    return queryPage<TenantEntity, Tenant>(table, filterText, page, (e) => fromEntity(e));
   }
 
   /** Creates the tenant; conflict if it exists. */
