@@ -26,8 +26,9 @@ export interface Logger {
   debug(message: string, fields?: Record<string, unknown>): void;
 }
 
-export function fromRpcLevel(level: RpcLogLevel | string): LogLevel {
-  switch (level) {
+/** Level names (RPC levels, host.json's Information/Warning/…) to a log level. */
+function levelNamed(name: string | undefined): LogLevel {
+  switch ((name ?? '').toLowerCase()) {
     case 'trace':
       return 'trace';
     case 'debug':
@@ -43,22 +44,13 @@ export function fromRpcLevel(level: RpcLogLevel | string): LogLevel {
   }
 }
 
+export function fromRpcLevel(level: RpcLogLevel | string): LogLevel {
+  return levelNamed(level);
+}
+
 /** host.json `logging.logLevel.default` names (Information, Warning, …) to a minimum level. */
 export function levelFromHostJson(name: string | undefined): LogLevel {
-  switch ((name ?? '').toLowerCase()) {
-    case 'trace':
-      return 'trace';
-    case 'debug':
-      return 'debug';
-    case 'warning':
-      return 'warn';
-    case 'error':
-      return 'error';
-    case 'critical':
-      return 'critical';
-    default:
-      return 'info';
-  }
+  return levelNamed(name);
 }
 
 export function createLogger(

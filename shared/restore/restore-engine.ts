@@ -80,9 +80,7 @@ export async function createRestoreJob(
       });
     }
   }
-  const now = deps.clock.now();
-  const job: RestoreJob = {
-    jobId: deps.jobs.newJobId(now),
+  return putNewJob(deps, {
     tenantId: request.tenantId,
     resourceId: record.resourceId,
     resourceKind: source.kind,
@@ -90,16 +88,8 @@ export async function createRestoreJob(
     scope: request.scope,
     target: request.target,
     conflict: request.conflict,
-    state: 'awaiting-verification',
     requestedBy: request.requestedBy,
-    createdAt: now.toISOString(),
-    updatedAt: now.toISOString(),
-    progress: { itemsDone: 0, itemsTotal: 0, bytesDone: 0, bytesTotal: 0 },
-    report: emptyReport(),
-    slices: 0,
-  };
-  await deps.jobs.put(job);
-  return job;
+  });
 }
 
 /**
@@ -119,9 +109,7 @@ export async function createImportRestoreJob(
     if (target.kind !== source.kind)
       throw new AppError('invalid', `a ${source.kind} restores only to another ${source.kind}`);
   }
-  const now = deps.clock.now();
-  const job: RestoreJob = {
-    jobId: deps.jobs.newJobId(now),
+  return putNewJob(deps, {
     tenantId: request.tenantId,
     resourceId: source.resourceId,
     resourceKind: source.kind,
@@ -130,8 +118,22 @@ export async function createImportRestoreJob(
     scope: { kind: 'all' },
     target: request.target,
     conflict: request.conflict,
-    state: 'awaiting-verification',
     requestedBy: request.requestedBy,
+  });
+}
+
+type NewJobFields = Omit<
+  RestoreJob,
+  'jobId' | 'state' | 'createdAt' | 'updatedAt' | 'progress' | 'report' | 'slices'
+>;
+
+/** A new job, awaiting its verification code, with nothing done yet. */
+async function putNewJob(deps: RestoreEngineDependencies, fields: NewJobFields): Promise<RestoreJob> {
+  const now = deps.clock.now();
+  const job: RestoreJob = {
+    ...fields,
+    jobId: deps.jobs.newJobId(now),
+    state: 'awaiting-verification',
     createdAt: now.toISOString(),
     updatedAt: now.toISOString(),
     progress: { itemsDone: 0, itemsTotal: 0, bytesDone: 0, bytesTotal: 0 },

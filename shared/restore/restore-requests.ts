@@ -36,21 +36,14 @@ export async function requestRestore(
   deps: RestoreRequestDependencies,
   request: RestoreRequest,
 ): Promise<RestoreRequested> {
-  const tenant = await deps.tenants.get(request.tenantId);
-  if (!tenant.adminContactEmail) {
-    throw new AppError(
-      'conflict',
-      'the tenant has no registered admin contact to send the verification code to',
-    );
-  }
+  const contact = await adminContact(deps, request.tenantId);
   const job = await createRestoreJob(deps, request);
-  const issued = await deps.codes.issue(
-    request.tenantId,
-    { kind: 'restore', id: job.jobId },
-    tenant.adminContactEmail,
+  return mailCode(
+    deps,
+    job,
+    contact,
     `a restore of ${job.resourceId} from the snapshot of ${job.snapshotId}`,
   );
-  return { job, verification: { ...issued, warning: RESTORE_WARNING } };
 }
 
 /** An import's restore: the same verification code and path as a restore (`verifyRestore`). */
@@ -58,20 +51,35 @@ export async function requestImportRestore(
   deps: RestoreRequestDependencies,
   request: Omit<RestoreRequest, 'snapshotId' | 'scope'> & { importId: string; manifest: ExportManifest },
 ): Promise<RestoreRequested> {
-  const tenant = await deps.tenants.get(request.tenantId);
+  const contact = await adminContact(deps, request.tenantId);
+  const job = await createImportRestoreJob(deps, request);
+  return mailCode(
+    deps,
+    job,
+    contact,
+    `a restore of ${job.resourceId} from an uploaded backup (${request.manifest.snapshotTime})`,
+  );
+}
+
+/** Where verification codes go: the tenant's registered admin contact (required). */
+async function adminContact(deps: RestoreRequestDependencies, tenantId: string): Promise<string> {
+  const tenant = await deps.tenants.get(tenantId);
   if (!tenant.adminContactEmail) {
     throw new AppError(
       'conflict',
       'the tenant has no registered admin contact to send the verification code to',
     );
   }
-  const job = await createImportRestoreJob(deps, request);
-  const issued = await deps.codes.issue(
-    request.tenantId,
-    { kind: 'restore', id: job.jobId },
-    tenant.adminContactEmail,
-    `a restore of ${job.resourceId} from an uploaded backup (${request.manifest.snapshotTime})`,
-  );
+  return tenant.adminContactEmail;
+}
+
+async function mailCode(
+  deps: RestoreRequestDependencies,
+  job: RestoreJob,
+  contact: string,
+  what: string,
+): Promise<RestoreRequested> {
+  const issued = await deps.codes.issue(job.tenantId, { kind: 'restore', id: job.jobId }, contact, what);
   return { job, verification: { ...issued, warning: RESTORE_WARNING } };
 }
 
