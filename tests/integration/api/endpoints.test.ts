@@ -112,8 +112,8 @@ describe('GET /v1/resources', () => {
       cursor = page.json.nextCursor ?? undefined;
       pages++;
     } while (cursor && pages < 20);
-    expect(seen).toHaveLength(26); // 25 + the fixture's mailbox:alice
-    expect(new Set(seen).size).toBe(26);
+    expect(seen).toHaveLength(28); // 25 + the fixture's mailbox:alice, group:team-1 and its team site
+    expect(new Set(seen).size).toBe(28);
   });
 
   it('filters by kind, protection and text, and refuses a cursor from another query', async () => {
