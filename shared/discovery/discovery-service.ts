@@ -19,6 +19,7 @@ import {
   fullInventory,
   groupResource,
   isUnified,
+  teamSiteOf,
   userResources,
   type FoundResource,
   type GraphGroup,
@@ -143,7 +144,18 @@ export class DiscoveryService {
         }
         // Delta items carry only changed properties: a group already known stays a group.
         if (!existing.has(id) && !isUnified(group)) continue;
-        add(totals, await this.apply(tenant, [groupResource(group)], existing));
+        const found = [groupResource(group)];
+        if (!existing.has(id)) {
+          // A new group's team site is listed by getAllSites too: take it now rather than at the
+          // daily reconciliation (not provisioned yet: that reconciliation finds it).
+          const teamSite = await teamSiteOf(graph, group.id, found[0]!.displayName);
+          if (teamSite) found.push(teamSite);
+        }
+        const known = await this.existingOf(
+          tenantId,
+          found.map((f) => resourceIdOf(f.kind, f.graphId)),
+        );
+        add(totals, await this.apply(tenant, found, known));
       }
       await this.deps.state.setDeltaLink(tenantId, 'users', users.deltaLink);
       await this.deps.state.setDeltaLink(tenantId, 'groups', groups.deltaLink);
@@ -184,6 +196,7 @@ export class DiscoveryService {
         await this.deps.resources.update(tenant.tenantId, resourceId, {
           displayName: item.displayName,
           address: item.address,
+          ...(item.groupId ? { groupId: item.groupId } : {}),
           lastSeenAt: now,
           ...(back ? { state: known.protected ? 'protected' : 'discovered' } : {}),
         });
@@ -205,6 +218,7 @@ export class DiscoveryService {
         graphId: item.graphId,
         displayName: item.displayName,
         address: item.address,
+        ...(item.groupId ? { groupId: item.groupId } : {}),
         state: 'discovered',
         protected: false,
         firstSeenAt: now,
