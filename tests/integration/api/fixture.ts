@@ -1,3 +1,4 @@
+import { encodeItemId } from '../../../shared/api/endpoints/snapshots';
 import type { CallOptions } from './harness';
 import { ApiHarness, PROVIDER, TENANT_A, TENANT_B } from './harness';
 
@@ -18,7 +19,8 @@ export interface ApiFixture {
   groupId: string;
 }
 
-export const itemIdOf = (sourceId: string) => Buffer.from(sourceId, 'utf8').toString('base64url');
+/** The API's id of a seeded item: its source id and the folder holding it (see encodeItemId). */
+export const itemIdOf = (sourceId: string, folder: string[]) => encodeItemId(sourceId, folder);
 
 export async function seedFixture(h: ApiHarness): Promise<ApiFixture> {
   await h.seedTenant(TENANT_A, { premiumSupport: true });
@@ -53,7 +55,7 @@ export async function seedFixture(h: ApiHarness): Promise<ApiFixture> {
     ...collaboration,
     resourceId: resource.resourceId,
     snapshotId: snapshot.snapshotId,
-    itemId: itemIdOf('AAMkAD/1+x='),
+    itemId: itemIdOf('AAMkAD/1+x=', ['Inbox']),
     requestId: filed.json.id,
     incidentId: incident.json.id,
     resourceIdB: resourceB.resourceId,
