@@ -1,5 +1,6 @@
 import { AppError } from '../errors/app-error';
 import { resourceIdOf, type Resource, type ResourceKind } from '../resources/resource';
+import type { ResourceCountsDelta, ResourceCountsStore } from '../resources/resource-counts';
 import type { ResourceStore } from '../resources/resource-store';
 import type { Tenant } from '../tenants/tenant';
 import type { TenantStore } from '../tenants/tenant-store';
@@ -10,6 +11,8 @@ export interface ProtectionDependencies {
   tenants: TenantStore;
   resources: ResourceStore;
   licences: LicenceStore;
+  /** The dashboard's per-kind counts, adjusted as protection changes. */
+  counts: ResourceCountsStore;
   clock: Clock;
 }
 
@@ -83,33 +86,18 @@ export class ProtectionService {
       );
     }
     const licensed = await this.deps.licences.assign(tenantId, [...byUser.keys()], tenant.licences);
-    const now = this.deps.clock.now().toISOString();
-    const changed: string[] = [];
-    for (const resources of byUser.values()) {
-      for (const resource of resources) {
-        if (resource.protected) continue;
-        await this.deps.resources.update(tenantId, resource.resourceId, {
-          protected: true,
-          state: resource.state === 'gone' ? 'gone' : 'protected',
-          protectedAt: now,
-        });
-        changed.push(resource.resourceId);
-      }
-    }
+    const changed = await this.protect(tenantId, [...byUser.values()].flat());
     return { protected: changed, licensed };
   }
 
   /** Stops protecting the users' resources and frees their licences; backups stay (retention decides). */
   async disableUsers(tenantId: string, userIds: readonly string[]): Promise<{ unprotected: string[] }> {
     await this.deps.tenants.get(tenantId);
-    const changed: string[] = [];
+    const resources: Resource[] = [];
     for (const userId of new Set(userIds)) {
-      for (const resource of await this.userResources(tenantId, userId, ['mailbox', 'onedrive'])) {
-        if (!resource.protected) continue;
-        await this.unprotect(resource);
-        changed.push(resource.resourceId);
-      }
+      resources.push(...(await this.userResources(tenantId, userId, ['mailbox', 'onedrive'])));
     }
+    const changed = await this.unprotect(tenantId, resources);
     await this.deps.licences.release(tenantId, userIds);
     return { unprotected: changed };
   }
@@ -132,17 +120,7 @@ export class ProtectionService {
       );
     }
     const resources = await this.collaborationResources(tenantId, resourceIds);
-    const now = this.deps.clock.now().toISOString();
-    const changed: string[] = [];
-    for (const resource of resources) {
-      if (resource.protected) continue;
-      await this.deps.resources.update(tenantId, resource.resourceId, {
-        protected: true,
-        state: resource.state === 'gone' ? 'gone' : 'protected',
-        protectedAt: now,
-      });
-      changed.push(resource.resourceId);
-    }
+    const changed = await this.protect(tenantId, resources);
     return { protected: changed, overlaps: await this.overlapsOf(tenantId, resources) };
   }
 
@@ -153,13 +131,7 @@ export class ProtectionService {
   ): Promise<{ unprotected: string[] }> {
     await this.deps.tenants.get(tenantId);
     const resources = await this.collaborationResources(tenantId, resourceIds);
-    const changed: string[] = [];
-    for (const resource of resources) {
-      if (!resource.protected) continue;
-      await this.unprotect(resource);
-      changed.push(resource.resourceId);
-    }
-    return { unprotected: changed };
+    return { unprotected: await this.unprotect(tenantId, resources) };
   }
 
   /** Team sites among `resources` (or the team sites of groups among them) protected with their group. */
@@ -197,11 +169,40 @@ export class ProtectionService {
     }
   }
 
-  private async unprotect(resource: Resource): Promise<void> {
-    await this.deps.resources.update(resource.tenantId, resource.resourceId, {
-      protected: false,
-      state: resource.state === 'gone' ? 'gone' : 'discovered',
-    });
+  /** Protects those not yet protected; returns their ids. The dashboard counts follow. */
+  private async protect(tenantId: string, resources: Resource[]): Promise<string[]> {
+    const now = this.deps.clock.now().toISOString();
+    const changed: string[] = [];
+    const delta: ResourceCountsDelta = {};
+    for (const resource of resources) {
+      if (resource.protected) continue;
+      await this.deps.resources.update(tenantId, resource.resourceId, {
+        protected: true,
+        state: resource.state === 'gone' ? 'gone' : 'protected',
+        protectedAt: now,
+      });
+      changed.push(resource.resourceId);
+      if (resource.state !== 'gone') addProtected(delta, resource, 1);
+    }
+    if (changed.length > 0) await this.deps.counts.adjust(tenantId, delta);
+    return changed;
+  }
+
+  /** Unprotects those protected (backups stay); returns their ids. The dashboard counts follow. */
+  private async unprotect(tenantId: string, resources: Resource[]): Promise<string[]> {
+    const changed: string[] = [];
+    const delta: ResourceCountsDelta = {};
+    for (const resource of resources) {
+      if (!resource.protected) continue;
+      await this.deps.resources.update(tenantId, resource.resourceId, {
+        protected: false,
+        state: resource.state === 'gone' ? 'gone' : 'discovered',
+      });
+      changed.push(resource.resourceId);
+      if (resource.state !== 'gone') addProtected(delta, resource, -1);
+    }
+    if (changed.length > 0) await this.deps.counts.adjust(tenantId, delta);
+    return changed;
   }
 
   private async usableTenant(tenantId: string): Promise<Tenant> {
@@ -271,4 +272,9 @@ export class ProtectionService {
     }
     return resources;
   }
+}
+
+function addProtected(delta: ResourceCountsDelta, resource: Resource, by: 1 | -1): void {
+  const entry = (delta[resource.kind] ??= {});
+  entry.protected = (entry.protected ?? 0) + by;
 }

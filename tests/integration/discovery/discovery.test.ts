@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resourceIdOf, type Resource } from '../../../shared/resources/resource';
+import { ResourceCountsStore } from '../../../shared/resources/resource-counts';
+import { Tables } from '../../../shared/storage/tables';
 import { silentLogger } from '../../../shared/observability/logger';
 import { DiscoveryStack } from '../../support/discovery-stack';
 
@@ -59,6 +61,11 @@ describe('discovery reconciliation', () => {
       expect(teamSite).toMatchObject({ kind: 'site', groupId: group.id });
     }
     expect(found.filter((r) => r.kind === 'site' && r.groupId)).toHaveLength(sim.groups.length);
+    // The dashboard's counts follow discovery.
+    const counts = await new ResourceCountsStore(new Tables(stack.backup.storage)).get(stack.tenantId);
+    for (const kind of ['mailbox', 'onedrive', 'site', 'group'] as const) {
+      expect(counts[kind]).toEqual({ discovered: found.filter((r) => r.kind === kind).length, protected: 0 });
+    }
     const withoutMailbox = sim.users.filter((u) => u.userType === 'Member' && !u.hasMailbox);
     expect(withoutMailbox.length).toBeGreaterThan(0);
     for (const u of withoutMailbox)

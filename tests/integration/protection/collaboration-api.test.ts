@@ -110,6 +110,8 @@ describe('collaboration API: sites and groups', () => {
     expect(enabled.json).toEqual({ protected: [SITE], overlaps: [] });
     expect(await resource(SITE)).toMatchObject({ protected: true, state: 'protected' });
     expect((await h.call('getLicences', { token: reader })).json).toMatchObject({ used: 0, free: 1 });
+    const dashboard = await h.call('getDashboard', { token: reader });
+    expect(dashboard.json.workloads.sharepoint.protected).toBe(1);
     const protectedOnes = await h.call('listCollaboration', {
       token: reader,
       query: { protection: 'protected' },
@@ -128,6 +130,8 @@ describe('collaboration API: sites and groups', () => {
     });
     expect(disabled.json).toEqual({ unprotected: [SITE] });
     expect(await resource(SITE)).toMatchObject({ protected: false, state: 'discovered' });
+    const after = await h.call('getDashboard', { token: reader });
+    expect(after.json.workloads.sharepoint.protected).toBe(0);
 
     const audit = await h.call('listAudit', {
       token: admin,
