@@ -5,17 +5,26 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { startAzurite, stopChild, type RunningAzurite } from './azurite';
+import {
+  demoSummary,
+  DemoSetupError,
+  setUpDemoTenant,
+  writeDemoFile,
+  type DemoSimulator,
+} from './demo-tenant';
 
 /**
  * `npm start`: the whole local stack on loopback — Azurite (data under .data/azurite, ports
  * 10000-10002 as local.settings.json expects), the Microsoft 365 simulator (on the port GRAPH_BASE_URL
  * names; skipped while dev/simulator does not exist), and the
- * local Functions host on 7071. Waits until each answers, prints the URLs; Ctrl-C stops them all.
+ * local Functions host on 7071. Waits until each answers, prints the URLs, then sets up the demo
+ * tenant through the portal API (dev/demo-tenant.ts) and prints how to call the API as its admin;
+ * Ctrl-C stops them all.
  *
  * Options (after `npm start --`): `--port <n>` for the host, `--simulator-port <n>`,
  * `--free-ports` (every service on a free port, the host pointed at that Azurite: a second stack
  * next to a running one, or a test), `--settings <file>` and `--data-dir <dir>` (default
- * local.settings.json and .data in the repository).
+ * local.settings.json and .data in the repository), `--no-demo` (no demo tenant).
  */
 
 // dist/dev/start.js → the repository root.
@@ -28,8 +37,10 @@ interface RunningSimulator {
   graphBaseUrl: string;
   authorityHost: string;
   caCertPath: string;
-  tenants?: unknown;
+  tenants?: { tenantId: string; displayName: string }[];
   providerTenantId?: string;
+  portal?: DemoSimulator['portal'];
+  control?: DemoSimulator['control'];
   stop(): Promise<void> | void;
 }
 
@@ -54,10 +65,12 @@ async function main(): Promise<void> {
       'free-ports': { type: 'boolean', default: false },
       settings: { type: 'string' },
       'data-dir': { type: 'string' },
+      'no-demo': { type: 'boolean', default: false },
     },
   });
   const freePorts = values['free-ports'];
-  const hostPort = values.port !== undefined ? Number(values.port) : freePorts ? 0 : 7071;
+  // Chosen now (not by the host) so the consent redirect and webhooks can be pointed at it.
+  const hostPort = values.port !== undefined ? Number(values.port) : freePorts ? await freePort() : 7071;
   const azuritePorts = freePorts ? { blob: 0, queue: 0, table: 0 } : AZURITE_PORTS;
   const dataDir = path.resolve(values['data-dir'] ?? path.join(root, '.data'));
 
@@ -145,6 +158,17 @@ async function main(): Promise<void> {
         hostEnv.PROVIDER_TENANT_ID = process.env.PROVIDER_TENANT_ID ?? simulator.providerTenantId;
       }
     }
+    // Settings that name this local host on another port (the sample's 7071 under --free-ports):
+    // the consent redirect and Graph's notifications must reach the host actually started.
+    const notificationBase = setting('NOTIFICATION_BASE_URL');
+    const notificationPort = loopbackPort(notificationBase);
+    if (
+      !process.env.NOTIFICATION_BASE_URL &&
+      notificationPort !== undefined &&
+      notificationPort !== hostPort
+    ) {
+      hostEnv.NOTIFICATION_BASE_URL = `http://127.0.0.1:${hostPort}`;
+    }
 
     console.log('Starting the Functions host…');
     const host = await startHostChild(hostPort, settingsFile, hostEnv);
@@ -171,11 +195,45 @@ async function main(): Promise<void> {
         `  M365 simulator   ${simulator.url}  (Graph ${simulator.graphBaseUrl}, Entra ${simulator.authorityHost})`,
       );
     }
+    if (simulator && !values['no-demo']) await setUpDemo(simulator, host.url, dataDir);
     console.log('Press Ctrl-C to stop everything.');
   } catch (error) {
     console.error(error instanceof StartError ? error.message : error);
     await stopAll(1);
   }
+}
+
+/** The demo tenant (idempotent); a failure is reported and the stack stays up. */
+async function setUpDemo(simulator: RunningSimulator, hostUrl: string, dataDir: string): Promise<void> {
+  const { control, portal, providerTenantId, tenants } = simulator;
+  if (!control || !portal || !providerTenantId || !tenants) {
+    console.log('Demo tenant: this simulator has no control API or portal app; skipped.');
+    return;
+  }
+  console.log('');
+  console.log('Setting up the demo tenant through the portal API (operator, admin consent, discovery)…');
+  try {
+    const { setup, file } = await setUpDemoTenant({
+      hostUrl,
+      simulator: { ...simulator, control, portal, providerTenantId, tenants },
+    });
+    writeDemoFile(path.join(dataDir, 'demo.json'), file);
+    for (const line of demoSummary(setup, hostUrl)) console.log(line);
+  } catch (error) {
+    const reason = error instanceof DemoSetupError ? error.message : String(error);
+    console.warn(`Demo tenant: not set up (${reason}). The stack is up; \`npm start\` again retries.`);
+  }
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
 }
 
 function readSettingsValues(file: string): Record<string, string> {

@@ -113,12 +113,13 @@ export function createApiRuntime(parts: ApiRuntimeParts): ApiRuntime {
     alerts,
     tenant: (tenantId) => parts.tenants.get(tenantId),
   });
+  const resourceCounts = new ResourceCountsStore(parts.tables);
   return {
     deps: {
       clock: parts.clock,
       tenants: parts.tenants,
       resources: parts.resources,
-      resourceCounts: new ResourceCountsStore(parts.tables),
+      resourceCounts,
       snapshots: parts.snapshots,
       totals: parts.totals,
       reader: parts.reader,
@@ -132,6 +133,7 @@ export function createApiRuntime(parts: ApiRuntimeParts): ApiRuntime {
         tenants: parts.tenants,
         resources: parts.resources,
         licences: new LicenceStore(parts.tables),
+        counts: resourceCounts,
         clock: parts.clock,
       }),
       notificationStore: new NotificationStore(parts.tables, () => parts.clock.now()),

@@ -70,15 +70,30 @@ export class SnapshotReader {
     return results;
   }
 
-  /** Finds an item by its source id (anywhere in the snapshot). */
+  /**
+   * Finds an item by its source id. With `folder` (the path of the folder holding it, as browse
+   * and search report it) only that folder's chain of trees is read, from the snapshot's own root,
+   * so a wrong or edited path cannot reach outside this snapshot: it is simply not found. Without
+   * it (ids from before the hint) the whole snapshot is walked.
+   */
   async findItem(
     tenantId: string,
     snapshotId: string,
     itemId: string,
+    folder?: readonly string[],
   ): Promise<{ item: SnapshotItem; entry: TreeEntry }> {
     const { repository, root } = await this.open(tenantId, snapshotId);
-    for await (const { path, entry } of repository.walk(root)) {
-      if (entry.itemId === itemId && entry.kind !== 'folder') return { item: toItem(path, entry), entry };
+    if (folder) {
+      const entries = await repository.listFolder(root, folder).catch((error: unknown) => {
+        if (error instanceof AppError && error.code === 'not-found') return [];
+        throw error;
+      });
+      const entry = entries.find((e) => e.itemId === itemId && e.kind !== 'folder');
+      if (entry) return { item: toItem([...folder], entry), entry };
+    } else {
+      for await (const { path, entry } of repository.walk(root)) {
+        if (entry.itemId === itemId && entry.kind !== 'folder') return { item: toItem(path, entry), entry };
+      }
     }
     throw new AppError('not-found', 'item not found in this snapshot');
   }
@@ -87,8 +102,9 @@ export class SnapshotReader {
     tenantId: string,
     snapshotId: string,
     itemId: string,
+    folder?: readonly string[],
   ): Promise<{ item: SnapshotItem; content: Readable }> {
-    const { item, entry } = await this.findItem(tenantId, snapshotId, itemId);
+    const { item, entry } = await this.findItem(tenantId, snapshotId, itemId, folder);
     if (!entry.content) throw new AppError('not-found', 'this item has no content');
     const repository = await this.repositoryFor(tenantId);
     return { item, content: repository.readContent(entry.content) };

@@ -9,6 +9,7 @@ import { Notifier } from '../notifications/notifier';
 import type { Logger } from '../observability/logger';
 import { OnboardingService } from '../onboarding/onboarding-service';
 import { LicenceStore } from '../protection/licence-store';
+import { ResourceCountsStore } from '../resources/resource-counts';
 import { ProtectionService } from '../protection/protection-service';
 import type { Resource } from '../resources/resource';
 import { systemClock, type Clock } from '../time/clock';
@@ -63,10 +64,12 @@ export function createDiscoveryCore(
   const clock = options.clock ?? systemClock;
   const notifications = new NotificationStore(backup.tables, () => clock.now());
   const licences = new LicenceStore(backup.tables);
+  const counts = new ResourceCountsStore(backup.tables);
   const protection = new ProtectionService({
     tenants: backup.tenants,
     resources: backup.resources,
     licences,
+    counts,
     clock,
   });
   const subscriptionStore = new SubscriptionStore(backup.tables);
@@ -94,6 +97,7 @@ export function createDiscoveryCore(
       resources: backup.resources,
       state,
       protection,
+      counts,
       notifier: notifier(log),
       queue: backup.queue,
       graphFor,

@@ -7,6 +7,7 @@ import type { ProtectionService } from '../protection/protection-service';
 import { userKindsOf } from '../protection/protection-service';
 import type { JobQueue } from '../queues/job-queues';
 import { resourceIdOf, type Resource, type ResourceKind } from '../resources/resource';
+import type { ResourceCountsStore } from '../resources/resource-counts';
 import type { ResourceStore } from '../resources/resource-store';
 import type { Tenant } from '../tenants/tenant';
 import type { TenantStore } from '../tenants/tenant-store';
@@ -19,6 +20,7 @@ import {
   fullInventory,
   groupResource,
   isUnified,
+  teamSiteOf,
   userResources,
   type FoundResource,
   type GraphGroup,
@@ -30,6 +32,8 @@ export interface DiscoveryDependencies {
   resources: ResourceStore;
   state: DiscoveryStateStore;
   protection: ProtectionService;
+  /** The dashboard's per-kind counts: adjusted as resources appear, come back or go; rebuilt by reconcile. */
+  counts: ResourceCountsStore;
   notifier: Notifier;
   queue: JobQueue;
   graphFor(tenantId: string): TenantGraph;
@@ -99,6 +103,8 @@ export class DiscoveryService {
     }
     if (usersLink) await this.deps.state.setDeltaLink(tenantId, 'users', usersLink);
     if (groupsLink) await this.deps.state.setDeltaLink(tenantId, 'groups', groupsLink);
+    // The adjustments above are exact unless a write was lost mid-pass: rebuild them once a day.
+    await this.deps.counts.recount(tenantId, this.deps.resources.list(tenantId));
     this.deps.log.info('discovery reconciled', { tenantId, found: found.length, ...result });
     return { ...result, mode: 'full' };
   }
@@ -143,7 +149,18 @@ export class DiscoveryService {
         }
         // Delta items carry only changed properties: a group already known stays a group.
         if (!existing.has(id) && !isUnified(group)) continue;
-        add(totals, await this.apply(tenant, [groupResource(group)], existing));
+        const found = [groupResource(group)];
+        if (!existing.has(id)) {
+          // A new group's team site is listed by getAllSites too: take it now rather than at the
+          // daily reconciliation (not provisioned yet: that reconciliation finds it).
+          const teamSite = await teamSiteOf(graph, group.id, found[0]!.displayName);
+          if (teamSite) found.push(teamSite);
+        }
+        const known = await this.existingOf(
+          tenantId,
+          found.map((f) => resourceIdOf(f.kind, f.graphId)),
+        );
+        add(totals, await this.apply(tenant, found, known));
       }
       await this.deps.state.setDeltaLink(tenantId, 'users', users.deltaLink);
       await this.deps.state.setDeltaLink(tenantId, 'groups', groups.deltaLink);
@@ -184,11 +201,15 @@ export class DiscoveryService {
         await this.deps.resources.update(tenant.tenantId, resourceId, {
           displayName: item.displayName,
           address: item.address,
+          ...(item.groupId ? { groupId: item.groupId } : {}),
           lastSeenAt: now,
           ...(back ? { state: known.protected ? 'protected' : 'discovered' } : {}),
         });
         if (back) {
           counts.returned += 1;
+          await this.deps.counts.adjust(tenant.tenantId, {
+            [known.kind]: { discovered: 1, protected: known.protected ? 1 : 0 },
+          });
           await this.deps.notifier.resolve(
             tenant.tenantId,
             'resource-gone',
@@ -205,6 +226,7 @@ export class DiscoveryService {
         graphId: item.graphId,
         displayName: item.displayName,
         address: item.address,
+        ...(item.groupId ? { groupId: item.groupId } : {}),
         state: 'discovered',
         protected: false,
         firstSeenAt: now,
@@ -212,6 +234,7 @@ export class DiscoveryService {
         consecutiveFailures: 0,
       };
       await this.deps.resources.put(resource);
+      await this.deps.counts.adjust(tenant.tenantId, { [resource.kind]: { discovered: 1 } });
       existing.set(resourceId, resource);
       fresh.push(resource);
       counts.added += 1;
@@ -280,6 +303,9 @@ export class DiscoveryService {
 
   private async markGone(resource: Resource): Promise<void> {
     await this.deps.resources.update(resource.tenantId, resource.resourceId, { state: 'gone' });
+    await this.deps.counts.adjust(resource.tenantId, {
+      [resource.kind]: { discovered: -1, protected: resource.protected ? -1 : 0 },
+    });
     if (!resource.protected) return;
     const what =
       resource.kind === 'mailbox' ? 'Backed-up mailbox' : `Backed-up ${label(resource).split(' ')[1]}`;

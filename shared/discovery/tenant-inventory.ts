@@ -9,6 +9,8 @@ export interface FoundResource {
   graphId: string;
   displayName: string;
   address: string;
+  /** Sites only: the group whose team site this is. */
+  groupId?: string;
 }
 
 export interface GraphUser {
@@ -50,25 +52,61 @@ export async function fullInventory(graph: TenantGraph): Promise<FoundResource[]
   const found = (
     await mapWithConcurrency(users, PROBES_AT_ONCE, (user) => userResources(graph, user))
   ).flat();
+  const sites = new Map<string, FoundResource>();
   for await (const page of graph.pages<GraphSite>('/sites/getAllSites', { what: 'list sites' })) {
     for (const site of page.value) {
       // Personal sites are OneDrives; they are found through their users.
       if (site.isPersonalSite) continue;
-      found.push({
-        kind: 'site',
-        graphId: site.id,
-        displayName: site.displayName ?? site.name ?? site.webUrl ?? site.id,
-        address: site.webUrl ?? '',
-      });
+      sites.set(site.id, siteResource(site));
     }
   }
+  const groups: FoundResource[] = [];
   for await (const page of graph.pages<GraphGroup>(
     `/groups?$filter=${encodeURIComponent("groupTypes/any(c:c eq 'Unified')")}&$select=${GROUP_SELECT}&$top=999`,
     { what: 'list Microsoft 365 groups' },
   )) {
-    for (const group of page.value) found.push(groupResource(group));
+    for (const group of page.value) groups.push(groupResource(group));
   }
+  // getAllSites lists a group's team site like any other site; mark it with its group, so the
+  // portal can say that the group's snapshot holds the site's default library too.
+  const teamSites = await mapWithConcurrency(groups, PROBES_AT_ONCE, (group) =>
+    teamSiteOf(graph, group.graphId, group.displayName),
+  );
+  for (const teamSite of teamSites) {
+    if (!teamSite) continue;
+    const listed = sites.get(teamSite.graphId);
+    sites.set(teamSite.graphId, listed ? { ...listed, groupId: teamSite.groupId! } : teamSite);
+  }
+  found.push(...sites.values(), ...groups);
   return found;
+}
+
+function siteResource(site: GraphSite): FoundResource {
+  return {
+    kind: 'site',
+    graphId: site.id,
+    displayName: site.displayName ?? site.name ?? site.webUrl ?? site.id,
+    address: site.webUrl ?? '',
+  };
+}
+
+/**
+ * A Unified group's team site (`/groups/{id}/sites/root`), as a site resource marked with the
+ * group; undefined while SharePoint has not provisioned it yet (404).
+ */
+export async function teamSiteOf(
+  graph: TenantGraph,
+  groupId: string,
+  groupName: string,
+): Promise<FoundResource | undefined> {
+  let site: GraphSite | undefined;
+  const found = await exists(async () => {
+    site = await graph.get<GraphSite>(
+      `/groups/${encodeURIComponent(groupId)}/sites/root?$select=id,name,displayName,webUrl`,
+      { what: `get the team site of ${groupName}` },
+    );
+  });
+  return found && site ? { ...siteResource(site), groupId } : undefined;
 }
 
 export function groupResource(group: GraphGroup): FoundResource {

@@ -1,5 +1,6 @@
 import { AppError } from '../errors/app-error';
 import { resourceIdOf, type Resource, type ResourceKind } from '../resources/resource';
+import type { ResourceCountsDelta, ResourceCountsStore } from '../resources/resource-counts';
 import type { ResourceStore } from '../resources/resource-store';
 import type { Tenant } from '../tenants/tenant';
 import type { TenantStore } from '../tenants/tenant-store';
@@ -10,6 +11,8 @@ export interface ProtectionDependencies {
   tenants: TenantStore;
   resources: ResourceStore;
   licences: LicenceStore;
+  /** The dashboard's per-kind counts, adjusted as protection changes. */
+  counts: ResourceCountsStore;
   clock: Clock;
 }
 
@@ -18,6 +21,13 @@ export interface LicenceSummary {
   total: number;
   used: number;
   free: number;
+}
+
+/** A team site protected together with its group: the default library is in both snapshots. */
+export interface CollaborationOverlap {
+  siteId: string;
+  groupId: string;
+  message: string;
 }
 
 export interface EnableUsersResult {
@@ -76,52 +86,94 @@ export class ProtectionService {
       );
     }
     const licensed = await this.deps.licences.assign(tenantId, [...byUser.keys()], tenant.licences);
-    const now = this.deps.clock.now().toISOString();
-    const changed: string[] = [];
-    for (const resources of byUser.values()) {
-      for (const resource of resources) {
-        if (resource.protected) continue;
-        await this.deps.resources.update(tenantId, resource.resourceId, {
-          protected: true,
-          state: resource.state === 'gone' ? 'gone' : 'protected',
-          protectedAt: now,
-        });
-        changed.push(resource.resourceId);
-      }
-    }
+    const changed = await this.protect(tenantId, [...byUser.values()].flat());
     return { protected: changed, licensed };
   }
 
   /** Stops protecting the users' resources and frees their licences; backups stay (retention decides). */
   async disableUsers(tenantId: string, userIds: readonly string[]): Promise<{ unprotected: string[] }> {
     await this.deps.tenants.get(tenantId);
-    const changed: string[] = [];
+    const resources: Resource[] = [];
     for (const userId of new Set(userIds)) {
-      for (const resource of await this.userResources(tenantId, userId, ['mailbox', 'onedrive'])) {
-        if (!resource.protected) continue;
-        await this.unprotect(resource);
-        changed.push(resource.resourceId);
-      }
+      resources.push(...(await this.userResources(tenantId, userId, ['mailbox', 'onedrive'])));
     }
+    const changed = await this.unprotect(tenantId, resources);
     await this.deps.licences.release(tenantId, userIds);
     return { unprotected: changed };
   }
 
-  /** Protects sites and groups ("Collaboration"); not part of `exchange-only`. */
+  /**
+   * Protects sites and groups ("Collaboration"); not part of `exchange-only` (a `conflict`: the
+   * plan, not the caller's role, is what refuses). All or nothing: an id that is not a site or group
+   * of this tenant changes nothing. `overlaps` names each team site protected together with its
+   * group: the group's snapshot holds the site's default library too (stored once, read twice).
+   */
   async enableCollaboration(
     tenantId: string,
     resourceIds: readonly string[],
-  ): Promise<{ protected: string[] }> {
+  ): Promise<{ protected: string[]; overlaps: CollaborationOverlap[] }> {
     const tenant = await this.usableTenant(tenantId);
     if (tenant.plan !== 'full') {
       throw new AppError(
-        'forbidden',
-        'SharePoint sites and groups are not part of the exchange-only plan; ask your provider to change the plan',
+        'conflict',
+        'SharePoint sites and groups are not part of the exchange-only plan; nothing was enabled. Ask your provider to change the plan to full.',
       );
     }
     const resources = await this.collaborationResources(tenantId, resourceIds);
+    const changed = await this.protect(tenantId, resources);
+    return { protected: changed, overlaps: await this.overlapsOf(tenantId, resources) };
+  }
+
+  /** Stops protecting sites and groups (allowed on any plan, e.g. after a downgrade); backups stay. */
+  async disableCollaboration(
+    tenantId: string,
+    resourceIds: readonly string[],
+  ): Promise<{ unprotected: string[] }> {
+    await this.deps.tenants.get(tenantId);
+    const resources = await this.collaborationResources(tenantId, resourceIds);
+    return { unprotected: await this.unprotect(tenantId, resources) };
+  }
+
+  /** Team sites among `resources` (or the team sites of groups among them) protected with their group. */
+  private async overlapsOf(tenantId: string, resources: Resource[]): Promise<CollaborationOverlap[]> {
+    const overlaps = new Map<string, CollaborationOverlap>();
+    const groupIds = new Set(resources.filter((r) => r.kind === 'group').map((r) => r.graphId));
+    const sites = resources.filter((r) => r.kind === 'site' && r.groupId);
+    if (groupIds.size > 0) {
+      for await (const site of this.deps.resources.list(tenantId, { kind: 'site', protectedOnly: true })) {
+        if (site.groupId && groupIds.has(site.groupId)) sites.push(site);
+      }
+    }
+    for (const site of sites) {
+      const key = `${site.resourceId}|${site.groupId}`;
+      if (overlaps.has(key)) continue;
+      const group = await this.find(tenantId, resourceIdOf('group', site.groupId!));
+      const siteNow = await this.find(tenantId, site.resourceId);
+      if (group?.protected && siteNow?.protected) {
+        overlaps.set(key, {
+          siteId: site.resourceId,
+          groupId: group.resourceId,
+          message: `${site.displayName} is the team site of ${group.displayName}: its default library is backed up with the group too (stored once, read from Microsoft 365 twice).`,
+        });
+      }
+    }
+    return [...overlaps.values()];
+  }
+
+  private async find(tenantId: string, resourceId: string): Promise<Resource | undefined> {
+    try {
+      return await this.deps.resources.get(tenantId, resourceId);
+    } catch (error) {
+      if (error instanceof AppError && error.code === 'not-found') return undefined;
+      throw error;
+    }
+  }
+
+  /** Protects those not yet protected; returns their ids. The dashboard counts follow. */
+  private async protect(tenantId: string, resources: Resource[]): Promise<string[]> {
     const now = this.deps.clock.now().toISOString();
     const changed: string[] = [];
+    const delta: ResourceCountsDelta = {};
     for (const resource of resources) {
       if (resource.protected) continue;
       await this.deps.resources.update(tenantId, resource.resourceId, {
@@ -130,29 +182,27 @@ export class ProtectionService {
         protectedAt: now,
       });
       changed.push(resource.resourceId);
+      if (resource.state !== 'gone') addProtected(delta, resource, 1);
     }
-    return { protected: changed };
+    if (changed.length > 0) await this.deps.counts.adjust(tenantId, delta);
+    return changed;
   }
 
-  async disableCollaboration(
-    tenantId: string,
-    resourceIds: readonly string[],
-  ): Promise<{ unprotected: string[] }> {
-    const resources = await this.collaborationResources(tenantId, resourceIds);
+  /** Unprotects those protected (backups stay); returns their ids. The dashboard counts follow. */
+  private async unprotect(tenantId: string, resources: Resource[]): Promise<string[]> {
     const changed: string[] = [];
+    const delta: ResourceCountsDelta = {};
     for (const resource of resources) {
       if (!resource.protected) continue;
-      await this.unprotect(resource);
+      await this.deps.resources.update(tenantId, resource.resourceId, {
+        protected: false,
+        state: resource.state === 'gone' ? 'gone' : 'discovered',
+      });
       changed.push(resource.resourceId);
+      if (resource.state !== 'gone') addProtected(delta, resource, -1);
     }
-    return { unprotected: changed };
-  }
-
-  private async unprotect(resource: Resource): Promise<void> {
-    await this.deps.resources.update(resource.tenantId, resource.resourceId, {
-      protected: false,
-      state: resource.state === 'gone' ? 'gone' : 'discovered',
-    });
+    if (changed.length > 0) await this.deps.counts.adjust(tenantId, delta);
+    return changed;
   }
 
   private async usableTenant(tenantId: string): Promise<Tenant> {
@@ -182,32 +232,49 @@ export class ProtectionService {
     return found;
   }
 
+  /**
+   * The sites and groups named, all or nothing: ids that are no resource of this tenant are
+   * `not-found` (another tenant's id answers exactly like a missing one), ids of mailboxes or
+   * OneDrives are `invalid`; each with the body field that named it.
+   */
   private async collaborationResources(
     tenantId: string,
     resourceIds: readonly string[],
   ): Promise<Resource[]> {
     const resources: Resource[] = [];
-    const problems: { field: string; message: string }[] = [];
-    for (const [index, resourceId] of [...new Set(resourceIds)].entries()) {
-      try {
-        const resource = await this.deps.resources.get(tenantId, resourceId);
-        if (resource.kind === 'site' || resource.kind === 'group') resources.push(resource);
-        else problems.push({ field: `body.resourceIds.${index}`, message: 'not a site or group' });
-      } catch (error) {
-        if (error instanceof AppError && error.code === 'not-found')
-          problems.push({ field: `body.resourceIds.${index}`, message: 'not found' });
-        else throw error;
-      }
+    const missing: { field: string; message: string }[] = [];
+    const wrongKind: { field: string; message: string }[] = [];
+    for (const [index, resourceId] of resourceIds.entries()) {
+      if (resourceIds.indexOf(resourceId) !== index) continue;
+      const resource = await this.find(tenantId, resourceId);
+      if (!resource)
+        missing.push({ field: `body.resourceIds.${index}`, message: `${resourceId}: not found` });
+      else if (resource.kind === 'site' || resource.kind === 'group') resources.push(resource);
+      else
+        wrongKind.push({
+          field: `body.resourceIds.${index}`,
+          message: `${resourceId}: a ${resource.kind}, not a site or group (users are protected with /v1/protection/users)`,
+        });
     }
-    if (problems.length > 0) {
+    if (wrongKind.length > 0) {
       throw new AppError(
         'invalid',
-        'some resources are not sites or groups of this tenant; nothing was changed',
-        {
-          details: problems,
-        },
+        `${wrongKind.length} of the resources are not sites or groups; nothing was changed`,
+        { details: [...wrongKind, ...missing] },
+      );
+    }
+    if (missing.length > 0) {
+      throw new AppError(
+        'not-found',
+        `${missing.length} site(s) or group(s) were not found in this tenant; nothing was changed`,
+        { details: missing },
       );
     }
     return resources;
   }
+}
+
+function addProtected(delta: ResourceCountsDelta, resource: Resource, by: 1 | -1): void {
+  const entry = (delta[resource.kind] ??= {});
+  entry.protected = (entry.protected ?? 0) + by;
 }

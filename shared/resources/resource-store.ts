@@ -53,15 +53,22 @@ export class ResourceStore {
   /** One page of a tenant's resources (one query; a page may be short while more follow). */
   async page(
     tenantId: string,
-    filter: { kind?: ResourceKind; state?: Resource['state']; protected?: boolean },
+    filter: {
+      /** One kind, or several (e.g. sites and groups: one query over their row-key ranges). */
+      kind?: ResourceKind | readonly ResourceKind[];
+      state?: Resource['state'];
+      protected?: boolean;
+    },
     page: { limit: number; continuation?: string },
   ): Promise<{ items: Resource[]; continuation?: string }> {
     const table = await this.table();
     const clauses = [`PartitionKey eq ${odataString(tenantId)}`];
-    if (filter.kind)
-      clauses.push(
-        `RowKey gt ${odataString(`${filter.kind}:`)} and RowKey lt ${odataString(`${filter.kind};`)}`,
-      );
+    const kinds =
+      filter.kind === undefined ? [] : typeof filter.kind === 'string' ? [filter.kind] : filter.kind;
+    const ranges = kinds.map(
+      (kind) => `(RowKey gt ${odataString(`${kind}:`)} and RowKey lt ${odataString(`${kind};`)})`,
+    );
+    if (ranges.length > 0) clauses.push(ranges.length === 1 ? ranges[0]! : `(${ranges.join(' or ')})`);
     if (filter.state) clauses.push(`state eq ${odataString(filter.state)}`);
     if (filter.protected !== undefined) clauses.push(`protected eq ${filter.protected}`);
     return queryPage<ResourceEntity, Resource>(table, clauses.join(' and '), page, (e) => fromEntity(e));

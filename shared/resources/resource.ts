@@ -24,6 +24,11 @@ export interface Resource {
   displayName: string;
   /** Mail address or URL. */
   address: string;
+  /**
+   * Sites only: the Microsoft 365 group whose team site this is (Graph lists a group's team site
+   * in `getAllSites` too). Its default library is then also backed up with the group.
+   */
+  groupId?: string;
   state: ResourceState;
   /** Protection stays on while a protected resource is gone, so its alert and backups remain. */
   protected: boolean;

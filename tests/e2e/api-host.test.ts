@@ -71,7 +71,7 @@ describe('the portal API through the local host', () => {
 
   it('streams a download with its name and type, and audits it with the client address', async () => {
     const token = await h.token({ tenantId: TENANT_A, roles: ['Backup.Admin'], name: 'Ada' });
-    const url = `${host.url}/api/v1/snapshots/${snapshotId}/items/${itemIdOf('AAMkAD/1+x=')}/content`;
+    const url = `${host.url}/api/v1/snapshots/${snapshotId}/items/${itemIdOf('AAMkAD/1+x=', ['Inbox'])}/content`;
     const response = await fetch(url, {
       headers: { authorization: `Bearer ${token}`, 'x-forwarded-for': '198.51.100.4' },
     });

@@ -1,5 +1,6 @@
 import type { Endpoint } from '../endpoint';
 import { auditEndpoints } from './audit';
+import { collaborationEndpoints } from './collaboration';
 import { dashboardEndpoints } from './dashboard';
 import { meEndpoints } from './me';
 import { operatorEndpoints } from './operator';
@@ -22,6 +23,7 @@ export const portalEndpointGroups = {
   audit: auditEndpoints,
   operator: operatorEndpoints,
   protection: protectionEndpoints,
+  collaboration: collaborationEndpoints,
 } satisfies Record<string, Endpoint[]>;
 
 export const portalEndpoints: Endpoint[] = Object.values(portalEndpointGroups).flat();

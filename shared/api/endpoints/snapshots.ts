@@ -22,9 +22,49 @@ export function decodeFolderPath(text: string): string[] {
     .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
 }
 
-/** Item ids on the wire: base64url of the source (Graph) id, safe in a path segment. */
-export function encodeItemId(itemId: string): string {
-  return Buffer.from(itemId, 'utf8').toString('base64url');
+/** Longest item id on the wire (as `opaqueId` takes it). */
+const MAX_ITEM_ID_LENGTH = 1024;
+/** First byte of an item id that carries its folder; a Graph id never starts with NUL. */
+const FOLDER_HINT = 0x00;
+
+/**
+ * Item ids on the wire: base64url, safe in a path segment, opaque to clients. They carry the
+ * source (Graph) id and the path of the folder that holds the item, so a lookup reads that
+ * folder's trees instead of walking the snapshot: `base64url(0x00 ‖ JSON [path, sourceId])`.
+ * The reader follows the path from the snapshot's own root, so an edited path finds nothing
+ * rather than something outside the snapshot. Ids that would exceed 1024 characters (very deep
+ * folders), and ids issued before the hint, are `base64url(sourceId)`: still valid, looked up by
+ * walking the snapshot.
+ */
+export function encodeItemId(sourceId: string, folder?: readonly string[]): string {
+  const plain = Buffer.from(sourceId, 'utf8').toString('base64url');
+  if (!folder) return plain;
+  const hinted = Buffer.concat([
+    Buffer.of(FOLDER_HINT),
+    Buffer.from(JSON.stringify([folder, sourceId]), 'utf8'),
+  ]).toString('base64url');
+  return hinted.length <= MAX_ITEM_ID_LENGTH ? hinted : plain;
+}
+
+const hintedItemId = z.tuple([z.array(z.string()), z.string().min(1)]);
+
+/** The source id and, for ids that carry it, the folder path; a malformed id is `invalid`. */
+export function decodeItemId(encoded: string): { sourceId: string; folder?: string[] } {
+  const bytes = Buffer.from(encoded, 'base64url');
+  if (bytes[0] !== FOLDER_HINT) return { sourceId: bytes.toString('utf8') };
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(bytes.subarray(1).toString('utf8'));
+  } catch {
+    parsed = undefined;
+  }
+  const hinted = hintedItemId.safeParse(parsed);
+  if (!hinted.success) {
+    throw new AppError('invalid', 'The item id is not valid.', {
+      details: [{ field: 'params.itemId', message: 'not an item id from this API' }],
+    });
+  }
+  return { sourceId: hinted.data[1], folder: hinted.data[0] };
 }
 
 export const itemView = z.object({
@@ -40,7 +80,7 @@ export const itemView = z.object({
 
 function toItemView(item: SnapshotItem): z.input<typeof itemView> {
   return {
-    id: item.itemId ? encodeItemId(item.itemId) : null,
+    id: item.itemId ? encodeItemId(item.itemId, item.path) : null,
     name: item.name,
     kind: item.kind,
     path: encodeFolderPath(item.path),
@@ -66,10 +106,6 @@ async function snapshotOf(
 }
 
 const itemParams = z.object({ id: opaqueId, itemId: opaqueId });
-
-function sourceItemId(encoded: string): string {
-  return Buffer.from(encoded, 'base64url').toString('utf8');
-}
 
 const itemsQuery = z.object({
   path: z
@@ -185,7 +221,8 @@ export const snapshotEndpoints = [
     handler: async ({ caller, deps, params }) => {
       const tenant = customerTenantOf(caller);
       ownSnapshotId(tenant.tenantId, params.id);
-      const { item } = await deps.reader.findItem(tenant.tenantId, params.id, sourceItemId(params.itemId));
+      const { sourceId, folder } = decodeItemId(params.itemId);
+      const { item } = await deps.reader.findItem(tenant.tenantId, params.id, sourceId, folder);
       return { body: toItemView(item) };
     },
   }),
@@ -203,11 +240,8 @@ export const snapshotEndpoints = [
     handler: async ({ caller, deps, params, audit }) => {
       const tenant = customerTenantOf(caller);
       ownSnapshotId(tenant.tenantId, params.id);
-      const { item, content } = await deps.reader.readItem(
-        tenant.tenantId,
-        params.id,
-        sourceItemId(params.itemId),
-      );
+      const { sourceId, folder } = decodeItemId(params.itemId);
+      const { item, content } = await deps.reader.readItem(tenant.tenantId, params.id, sourceId, folder);
       audit.target = `${params.id}/${params.itemId}`;
       audit.details = { name: item.name, size: item.size };
       return {

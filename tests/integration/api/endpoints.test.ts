@@ -112,8 +112,8 @@ describe('GET /v1/resources', () => {
       cursor = page.json.nextCursor ?? undefined;
       pages++;
     } while (cursor && pages < 20);
-    expect(seen).toHaveLength(26); // 25 + the fixture's mailbox:alice
-    expect(new Set(seen).size).toBe(26);
+    expect(seen).toHaveLength(28); // 25 + the fixture's mailbox:alice, group:team-1 and its team site
+    expect(new Set(seen).size).toBe(28);
   });
 
   it('filters by kind, protection and text, and refuses a cursor from another query', async () => {
@@ -243,7 +243,7 @@ describe('snapshots', () => {
       params: { id: f.snapshotId },
       query: { q: 'QUARTERLY' },
     });
-    expect(search.json.items.map((i: { id: string }) => i.id)).toEqual([itemIdOf('AAMkAD/1+x=')]);
+    expect(search.json.items.map((i: { id: string }) => i.id)).toEqual([itemIdOf('AAMkAD/1+x=', ['Inbox'])]);
     const april = await h.call('listSnapshotItems', {
       token: reader,
       params: { id: f.snapshotId },
@@ -283,7 +283,7 @@ describe('snapshots', () => {
     expect(download.text).toContain('Subject: Quarterly report');
     const file = await h.call('downloadSnapshotItem', {
       token: admin,
-      params: { id: f.snapshotId, itemId: itemIdOf('file-1') },
+      params: { id: f.snapshotId, itemId: itemIdOf('file-1', ['Documents']) },
     });
     expect(file.headers['content-type']).toBe('text/plain');
     expect(file.headers['content-disposition']).toContain(`filename*=UTF-8''plan%20%C3%A9.txt`);

@@ -1,3 +1,4 @@
+import { encodeItemId } from '../../../shared/api/endpoints/snapshots';
 import type { CallOptions } from './harness';
 import { ApiHarness, PROVIDER, TENANT_A, TENANT_B } from './harness';
 
@@ -13,9 +14,13 @@ export interface ApiFixture {
   snapshotIdB: string;
   /** A notification in tenant A's bell. */
   notificationId: string;
+  /** Collaboration: tenant A's group and its team site (both protected). */
+  siteId: string;
+  groupId: string;
 }
 
-export const itemIdOf = (sourceId: string) => Buffer.from(sourceId, 'utf8').toString('base64url');
+/** The API's id of a seeded item: its source id and the folder holding it (see encodeItemId). */
+export const itemIdOf = (sourceId: string, folder: string[]) => encodeItemId(sourceId, folder);
 
 export async function seedFixture(h: ApiHarness): Promise<ApiFixture> {
   await h.seedTenant(TENANT_A, { premiumSupport: true });
@@ -45,16 +50,29 @@ export async function seedFixture(h: ApiHarness): Promise<ApiFixture> {
     resourceId: resource.resourceId,
     message: 'The mailbox alice was added to the subscription.',
   });
+  const collaboration = await seedCollaboration(h);
   return {
+    ...collaboration,
     resourceId: resource.resourceId,
     snapshotId: snapshot.snapshotId,
-    itemId: itemIdOf('AAMkAD/1+x='),
+    itemId: itemIdOf('AAMkAD/1+x=', ['Inbox']),
     requestId: filed.json.id,
     incidentId: incident.json.id,
     resourceIdB: resourceB.resourceId,
     snapshotIdB: snapshotB.snapshotId,
     notificationId: notification.notificationId,
   };
+}
+
+/** Collaboration: a Microsoft 365 group of tenant A and its team site, both protected. */
+async function seedCollaboration(h: ApiHarness): Promise<{ siteId: string; groupId: string }> {
+  const group = await h.seedResource(TENANT_A, 'group', 'team-1', { displayName: 'Team One' });
+  const site = await h.seedResource(TENANT_A, 'site', 'contoso.sharepoint.com,sc-1,web-1', {
+    displayName: 'Team One site',
+    address: 'https://contoso.sharepoint.com/sites/team-1',
+    groupId: 'team-1',
+  });
+  return { siteId: site.resourceId, groupId: group.resourceId };
 }
 
 export function sampleSupportRequest(overrides: Record<string, unknown> = {}) {
@@ -124,6 +142,10 @@ export const validRequests: Record<string, (f: ApiFixture) => CallOptions> = {
   updateAutoProtect: () => ({ body: { mailbox: true } }),
   startDiscovery: () => ({}),
   createConsentLink: () => ({ params: { id: TENANT_A } }),
+  // Collaboration (shared/api/endpoints/collaboration.ts)
+  listCollaboration: () => ({ query: { kind: 'site', limit: '10' } }),
+  enableCollaborationProtection: (f) => ({ body: { resourceIds: [f.siteId, f.groupId] } }),
+  disableCollaborationProtection: (f) => ({ body: { resourceIds: [f.groupId] } }),
 };
 
 /** The same request with tenant B's ids where the endpoint takes a tenant-scoped id (else undefined). */
@@ -143,6 +165,9 @@ export function foreignIds(operationId: string, f: ApiFixture): Record<string, s
       return { id: f.notificationId };
     case 'enableUserProtection':
       return {}; // tenant A's user in the body: not found for tenant B
+    case 'enableCollaborationProtection':
+    case 'disableCollaborationProtection':
+      return {}; // tenant A's site and group in the body: not found for tenant B
     case 'getSupportRequest':
     case 'listSupportComments':
     case 'addSupportComment':

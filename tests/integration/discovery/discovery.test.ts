@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resourceIdOf, type Resource } from '../../../shared/resources/resource';
+import { ResourceCountsStore } from '../../../shared/resources/resource-counts';
+import { Tables } from '../../../shared/storage/tables';
 import { silentLogger } from '../../../shared/observability/logger';
 import { DiscoveryStack } from '../../support/discovery-stack';
 
@@ -52,6 +54,18 @@ describe('discovery reconciliation', () => {
     const found = await resources(stack);
     expect(found.map((r) => r.resourceId).sort()).toEqual(expected);
     expect(result.added).toBe(expected.length);
+    // As in real Graph, getAllSites lists each group's team site: a site resource naming its group.
+    expect(sim.groups.length).toBeGreaterThan(0);
+    for (const group of sim.groups) {
+      const teamSite = found.find((r) => r.resourceId === resourceIdOf('site', group.siteId));
+      expect(teamSite).toMatchObject({ kind: 'site', groupId: group.id });
+    }
+    expect(found.filter((r) => r.kind === 'site' && r.groupId)).toHaveLength(sim.groups.length);
+    // The dashboard's counts follow discovery.
+    const counts = await new ResourceCountsStore(new Tables(stack.backup.storage)).get(stack.tenantId);
+    for (const kind of ['mailbox', 'onedrive', 'site', 'group'] as const) {
+      expect(counts[kind]).toEqual({ discovered: found.filter((r) => r.kind === kind).length, protected: 0 });
+    }
     const withoutMailbox = sim.users.filter((u) => u.userType === 'Member' && !u.hasMailbox);
     expect(withoutMailbox.length).toBeGreaterThan(0);
     for (const u of withoutMailbox)
@@ -162,5 +176,19 @@ describe('discovery reconciliation', () => {
     expect(red[0]!.message).toMatch(
       /Backed-up mailbox not found: Ines Incremental|Backed-up mailbox not found: Jo Incremental/,
     );
+  });
+
+  it("an incremental pass finds a new group's team site with the group, marked with it", async () => {
+    const control = stack.backup.simulator.control;
+    const group = await control.createGroup(stack.tenantId, { displayName: 'Project Nova', team: true });
+    const result = await stack.discovery.incremental(stack.tenantId);
+    expect(result).toMatchObject({ mode: 'incremental', added: 2 });
+    const site = await stack.backup.deps.resources.get(stack.tenantId, resourceIdOf('site', group.siteId));
+    expect(site).toMatchObject({ groupId: group.id, displayName: 'Project Nova', state: 'discovered' });
+    // The daily reconciliation agrees: nothing new, the mark kept.
+    expect(await stack.discovery.reconcile(stack.tenantId)).toMatchObject({ added: 0, gone: 0 });
+    expect(
+      (await stack.backup.deps.resources.get(stack.tenantId, resourceIdOf('site', group.siteId))).groupId,
+    ).toBe(group.id);
   });
 });

@@ -108,7 +108,10 @@ describe('licences and protection', () => {
       .items[0]!;
     await expect(
       stack.core.protection.enableCollaboration(stack.tenantId, [site.resourceId]),
-    ).rejects.toThrow(/not part of the exchange-only plan/);
+    ).rejects.toMatchObject({
+      code: 'conflict',
+      message: expect.stringMatching(/not part of the exchange-only plan/),
+    });
     expect((await stack.backup.deps.resources.get(stack.tenantId, site.resourceId)).protected).toBe(false);
 
     // On full, sites and groups are enabled separately and take no licence.
