@@ -148,6 +148,23 @@ export class ImportUploads {
     await container.getBlockBlobClient(ImportUploads.blobName(tenantId, uploadId)).deleteIfExists();
   }
 
+  /**
+   * Deletes uploads last written before `cutoff` (the cleanup timer): an upload is kept for its
+   * import's restore, not for ever, and a link that was never followed by an import leaves nothing.
+   */
+  async deleteOlderThan(cutoff: Date): Promise<number> {
+    const container = await this.container();
+    let count = 0;
+    for await (const blob of container.listBlobsFlat()) {
+      const written = blob.properties.lastModified;
+      if (written && written.getTime() < cutoff.getTime()) {
+        await container.getBlockBlobClient(blob.name).deleteIfExists();
+        count += 1;
+      }
+    }
+    return count;
+  }
+
   /** What the restore worker reads an import's zip through (validated again on every open). */
   sources(): ImportSources {
     return {

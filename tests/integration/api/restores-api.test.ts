@@ -495,4 +495,17 @@ describe('restores, exports and imports through the portal API', () => {
     const theirs = await h.call('listRestores', { token: otherAdmin });
     expect(theirs.json.items).toEqual([]);
   });
+
+  it('the cleanup deletes uploads older than the retention, so an old upload can no longer be imported', async () => {
+    const { zip } = await exportZip();
+    const uploadId = await upload(zip);
+    const uploads = h.restoreCore.uploads;
+    expect(await uploads.deleteOlderThan(new Date(Date.now() - 24 * 3600 * 1000))).toBe(0);
+    expect(await uploads.deleteOlderThan(new Date(Date.now() + 60 * 1000))).toBeGreaterThan(0);
+    const late = await h.call('requestImport', { token: admin, body: { uploadId } });
+    expect(late.status).toBe(404);
+    expect(late.json.errors).toEqual([
+      { field: 'body.uploadId', message: 'no upload with this id (upload the zip first)' },
+    ]);
+  });
 });
