@@ -280,7 +280,7 @@ export const restoreEndpoints = [
     route: 'v1/restores/{id}/verify',
     summary: 'Start a requested restore with its one-time verification code',
     description:
-      'A wrong code answers 400 with the attempts left; the fifth wrong code cancels the restore (403). An expired code answers 410 (request the restore again); a restore that no longer awaits its code (already verified, cancelled) answers 409.',
+      'A wrong code answers 400 with the attempts left; the fifth wrong code cancels the restore (403). An expired code (after 10 minutes) cancels the restore and answers 410: request it again. A restore that no longer awaits its code (already verified, cancelled) answers 409.',
     tag: 'restores',
     access: 'admin',
     params: idParams,
@@ -302,7 +302,17 @@ export const restoreEndpoints = [
             `the restore was already verified and is ${job.state}: a verification code works once`,
           );
         }
-        const queued = await verifyRestore(restores, tenant.tenantId, params.id, body.code);
+        const queued = await verifyRestore(restores, tenant.tenantId, params.id, body.code).catch(
+          async (error: unknown) => {
+            if (!isAppError(error) || error.code !== 'gone') throw error;
+            // An expired code can never start this restore: cancel it rather than leave it waiting.
+            await cancelRestoreJob(restores, tenant.tenantId, params.id, 'the verification code expired');
+            throw new AppError(
+              'gone',
+              'the verification code has expired (codes are valid 10 minutes): this restore was cancelled; request it again',
+            );
+          },
+        );
         audit.details = { result: 'verified', resourceId: queued.resourceId };
         return { body: toRestoreJobView(queued) };
       } catch (error) {

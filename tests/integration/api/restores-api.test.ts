@@ -306,7 +306,9 @@ describe('restores, exports and imports through the portal API', () => {
         body: { code },
       });
       expect(expired.status).toBe(410);
-      expect(expired.json.detail).toMatch(/expired/);
+      expect(expired.json.detail).toMatch(/expired .*this restore was cancelled; request it again/);
+      const gone = await h.call('getRestore', { token: admin, params: { id: expiring.job.id } });
+      expect(gone.json).toMatchObject({ state: 'cancelled', failureReason: 'the verification code expired' });
     } finally {
       clock.advance(-(10 * 60 * 1000 + 1));
     }
