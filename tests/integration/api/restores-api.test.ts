@@ -68,7 +68,7 @@ describe('restores, exports and imports through the portal API', () => {
   let reader: string;
   let otherAdmin: string;
   let contact: { id: string; userPrincipalName: string };
-  let owner: { id: string; driveId?: string | undefined };
+  let owner: { id: string; driveId: string | null };
   let resource: Resource;
   let snapshotId: string;
 
