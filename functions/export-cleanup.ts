@@ -3,11 +3,14 @@ import { deleteExpiredExports } from '../shared/export/export-engine';
 import { loggerFrom } from '../shared/observability/logger';
 import { restoreCore } from '../shared/restore/restore-runtime';
 
-/** Deletes exports past EXPORT_RETENTION_DAYS (%EXPORT_CLEANUP_SCHEDULE%). */
+/** Deletes exports, and import uploads, older than EXPORT_RETENTION_DAYS (%EXPORT_CLEANUP_SCHEDULE%). */
 export async function exportCleanup(_timer: Timer, context: InvocationContext): Promise<void> {
   const log = loggerFrom(context, {});
-  const deleted = await deleteExpiredExports(restoreCore().export(log));
-  log.info('expired exports deleted', { deleted });
+  const deps = restoreCore().export(log);
+  const deleted = await deleteExpiredExports(deps);
+  const cutoff = new Date(deps.clock.now().getTime() - deps.retentionDays * 24 * 3600 * 1000);
+  const uploads = await restoreCore().uploads.deleteOlderThan(cutoff);
+  log.info('expired exports and import uploads deleted', { deleted, uploads });
 }
 
 app.timer('export-cleanup', { schedule: '%EXPORT_CLEANUP_SCHEDULE%', handler: exportCleanup });

@@ -5,11 +5,14 @@ import type { AuditLog } from '../audit/audit-log';
 import type { Caller, TenantDirectory } from '../auth/caller';
 import type { TokenVerifier } from '../auth/token-verifier';
 import type { DiscoveryRequests } from '../discovery/discovery-requests';
+import type { ExportEngineDependencies } from '../export/export-engine';
+import type { ImportUploads } from '../import/import-uploads';
 import type { NotificationStore } from '../notifications/notification-store';
 import type { ProtectionService } from '../protection/protection-service';
 import type { JobQueue } from '../queues/job-queues';
 import type { ResourceCountsStore } from '../resources/resource-counts';
 import type { ResourceStore } from '../resources/resource-store';
+import type { RestoreRequestDependencies } from '../restore/restore-requests';
 import type { IncidentStore } from '../service-health/incident-store';
 import type { SupportService } from '../support/support-service';
 import type { SupportStore } from '../support/support-store';
@@ -51,6 +54,12 @@ export interface ApiDependencies {
   notificationStore: NotificationStore;
   /** Forget a cached tenant record after an operator changed it. */
   tenantChanged(tenantId: string): void;
+  /** Restore requests, verification codes, progress and cancel (shared/restore). */
+  restores(): RestoreRequestDependencies;
+  /** Export jobs and their download links (shared/export). */
+  exports(): ExportEngineDependencies;
+  /** Uploaded backup zips: upload links and validation (shared/import). */
+  importUploads(): ImportUploads;
 }
 
 /** What the HTTP layer uses around the handlers. */

@@ -17,6 +17,7 @@ import { ProtectionService } from '../protection/protection-service';
 import type { JobQueue } from '../queues/job-queues';
 import { ResourceCountsStore } from '../resources/resource-counts';
 import type { ResourceStore } from '../resources/resource-store';
+import type { RestoreCore } from '../restore/restore-core';
 import { IncidentStore } from '../service-health/incident-store';
 import type { Tables } from '../storage/tables';
 import { parseBusinessCalendar } from '../support/business-calendar';
@@ -50,6 +51,8 @@ export interface ApiRuntimeParts {
   reader: SnapshotReader;
   queue: JobQueue;
   log: Logger;
+  /** Restore, export and import (shared/restore/restore-core), built on first use. */
+  restoreCore: () => RestoreCore;
   notifications?: NotificationSummary;
   alerts?: OperatorAlerts;
   /** Tests: key sets instead of the authority's JWKS. */
@@ -163,6 +166,9 @@ export function createApiRuntime(parts: ApiRuntimeParts): ApiRuntime {
         clock: parts.clock,
       }),
       tenantChanged: (tenantId) => directory.forget(tenantId),
+      restores: () => parts.restoreCore().restore(parts.log),
+      exports: () => parts.restoreCore().export(parts.log),
+      importUploads: () => parts.restoreCore().uploads,
     },
     verifier: new TokenVerifier({
       authorityHost: settings.ENTRA_AUTHORITY_HOST,

@@ -82,6 +82,20 @@ export const settingsSchema = z
       .default(7),
     /** NCRONTAB of the export cleanup (deletes expired exports). */
     EXPORT_CLEANUP_SCHEDULE: ncrontab.default('0 15 * * * *'),
+    /** Largest backup zip an import accepts (bytes; checked before the upload is read). */
+    IMPORT_MAX_BYTES: z.coerce
+      .number({ error: 'expected a number of bytes' })
+      .int('expected whole bytes')
+      .min(1024, 'expected at least 1024 bytes')
+      .max(50 * 1024 ** 3, 'expected at most 50 GiB (53687091200 bytes)')
+      .default(2 * 1024 ** 3),
+    /** Minutes an import upload link (a write-only SAS for one new blob) stays valid. */
+    IMPORT_UPLOAD_LINK_MINUTES: z.coerce
+      .number({ error: 'expected a number of minutes' })
+      .int('expected whole minutes')
+      .min(5, 'expected at least 5 minutes')
+      .max(1440, 'expected at most 1440 minutes (a day)')
+      .default(30),
     /** Seconds a snapshot job works before it checkpoints and continues in a new job. */
     SNAPSHOT_JOB_BUDGET_SECONDS: z.coerce
       .number({ error: 'expected a number of seconds' })

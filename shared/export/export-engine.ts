@@ -1,13 +1,7 @@
 import { createHash } from 'node:crypto';
 import { PassThrough, Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import {
-  BlobSASPermissions,
-  StorageSharedKeyCredential,
-  generateBlobSASQueryParameters,
-  type BlobServiceClient,
-  type ContainerClient,
-} from '@azure/storage-blob';
+import type { BlobServiceClient, ContainerClient } from '@azure/storage-blob';
 import { ZipFile } from 'yazl';
 import type { SnapshotReader } from '../backup/snapshot-reader';
 import { once } from '../concurrency/once';
@@ -15,6 +9,7 @@ import { AppError } from '../errors/app-error';
 import type { Logger } from '../observability/logger';
 import { QueueNames, type JobQueue } from '../queues/job-queues';
 import type { ResourceStore } from '../resources/resource-store';
+import { signedBlobUrl } from '../storage/blob-sas';
 import type { RestoreScope } from '../restore/restore-job';
 import type { TenantStore } from '../tenants/tenant-store';
 import type { Clock } from '../time/clock';
@@ -312,29 +307,18 @@ export async function exportDownloadLink(
   job: ExportJob,
 ): Promise<{ url: string; expiresAt: string }> {
   if (job.state !== 'completed') throw new AppError('conflict', `the export is ${job.state}`);
-  const container = await exportsContainer(deps.blobs);
-  const blob = container.getBlockBlobClient(job.blobName);
+  await exportsContainer(deps.blobs);
   const now = deps.clock.now();
-  const startsOn = new Date(now.getTime() - 5 * 60 * 1000);
   const expiresOn = new Date(now.getTime() + DOWNLOAD_LINK_MINUTES * 60 * 1000);
-  const values = {
+  const url = await signedBlobUrl(deps.blobs, {
     containerName: EXPORTS_CONTAINER,
     blobName: job.blobName,
-    permissions: BlobSASPermissions.parse('r'),
-    startsOn,
+    permissions: 'r',
+    startsOn: new Date(now.getTime() - 5 * 60 * 1000),
     expiresOn,
     contentDisposition: `attachment; filename*=UTF-8''${encodeURIComponent(job.fileName)}`,
-  };
-  const credential = deps.blobs.credential;
-  const query =
-    credential instanceof StorageSharedKeyCredential
-      ? generateBlobSASQueryParameters(values, credential)
-      : generateBlobSASQueryParameters(
-          values,
-          await deps.blobs.getUserDelegationKey(startsOn, expiresOn),
-          deps.blobs.accountName,
-        );
-  return { url: `${blob.url}?${query.toString()}`, expiresAt: expiresOn.toISOString() };
+  });
+  return { url, expiresAt: expiresOn.toISOString() };
 }
 
 /** Deletes exports past their expiry (the cleanup timer); returns how many. */

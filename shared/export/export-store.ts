@@ -1,7 +1,7 @@
 import type { TableClient } from '@azure/data-tables';
 import { AppError } from '../errors/app-error';
-import { TableNames, isStatus, odataString, type Tables } from '../storage/tables';
-import type { ExportJob } from './export-job';
+import { TableNames, isStatus, odataString, queryPage, type TablePage, type Tables } from '../storage/tables';
+import type { ExportJob, ExportState } from './export-job';
 
 interface ExportJobEntity {
   partitionKey: string;
@@ -39,6 +39,23 @@ export class ExportJobStore {
       if (isStatus(error, 404)) throw new AppError('not-found', 'export not found');
       throw error;
     }
+  }
+
+  /** One page of the tenant's jobs, newest first, optionally in one state (one table query). */
+  async page(
+    tenantId: string,
+    filter: { state?: ExportState },
+    page: { limit: number; continuation?: string },
+  ): Promise<TablePage<ExportJob>> {
+    const table = await this.table();
+    const clauses = [`PartitionKey eq ${odataString(tenantId)}`];
+    if (filter.state) clauses.push(`state eq ${odataString(filter.state)}`);
+    return queryPage<ExportJobEntity, ExportJob>(
+      table,
+      clauses.join(' and '),
+      page,
+      (e) => JSON.parse(e.doc) as ExportJob,
+    );
   }
 
   async list(tenantId: string, limit = 100): Promise<ExportJob[]> {

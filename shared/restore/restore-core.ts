@@ -4,6 +4,7 @@ import { AppError } from '../errors/app-error';
 import { ExportJobStore } from '../export/export-store';
 import type { ExportEngineDependencies } from '../export/export-engine';
 import type { GraphClientFactory } from '../graph/graph-client';
+import { ImportUploads } from '../import/import-uploads';
 import type { Logger } from '../observability/logger';
 import type { JobQueue } from '../queues/job-queues';
 import type { ResourceStore } from '../resources/resource-store';
@@ -29,11 +30,15 @@ export interface RestoreCoreParts {
   graph: GraphClientFactory;
   notifier?: RestoreNotifier;
   lockouts?: VerificationLockoutReporter;
+  /** How verification codes are sent (default: Graph sendMail from NOTIFICATION_MAIL_SENDER). */
+  mailer?: CodeMailer;
 }
 
 export interface RestoreCore {
   restore(log: Logger): RestoreRequestDependencies;
   export(log: Logger): ExportEngineDependencies;
+  /** Uploaded backup zips (import upload links, validation, the worker's copy). */
+  uploads: ImportUploads;
 }
 
 /** Codes go out from the provider's service mailbox (NOTIFICATION_MAIL_SENDER); without one, none can. */
@@ -59,7 +64,12 @@ export function createRestoreCore(parts: RestoreCoreParts): RestoreCore {
   const jobs = new RestoreJobStore(tables, parts.storage.blobs);
   const exportJobs = new ExportJobStore(tables);
   const leases = new ResourceLeases(parts.storage.blobs, { durationSeconds: 60 });
-  const codes = new VerificationCodes(tables, codeMailer(parts), parts.clock);
+  const codes = new VerificationCodes(tables, parts.mailer ?? codeMailer(parts), parts.clock);
+  const uploads = new ImportUploads(parts.storage.blobs, parts.clock, {
+    maxBytes: parts.settings.IMPORT_MAX_BYTES,
+    linkMinutes: parts.settings.IMPORT_UPLOAD_LINK_MINUTES,
+  });
+  const imports = uploads.sources();
   return {
     restore: (log) => ({
       jobs,
@@ -72,6 +82,7 @@ export function createRestoreCore(parts: RestoreCoreParts): RestoreCore {
       graphFor: (tenantId) => parts.graph.forTenant(tenantId),
       budgetSeconds: parts.settings.SNAPSHOT_JOB_BUDGET_SECONDS,
       codes,
+      imports,
       ...(parts.notifier ? { notifier: parts.notifier } : {}),
       ...(parts.lockouts ? { lockouts: parts.lockouts } : {}),
       log,
@@ -87,5 +98,6 @@ export function createRestoreCore(parts: RestoreCoreParts): RestoreCore {
       retentionDays: parts.settings.EXPORT_RETENTION_DAYS,
       log,
     }),
+    uploads,
   };
 }

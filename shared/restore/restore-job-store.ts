@@ -5,8 +5,8 @@ import type { BlobServiceClient, ContainerClient } from '@azure/storage-blob';
 import { once } from '../concurrency/once';
 import { AppError } from '../errors/app-error';
 import { invertedTime } from '../backup/snapshot-record';
-import { TableNames, isStatus, odataString, type Tables } from '../storage/tables';
-import type { RestoreJob, RestoreProgress, RestoreReport } from './restore-job';
+import { TableNames, isStatus, odataString, queryPage, type TablePage, type Tables } from '../storage/tables';
+import type { RestoreJob, RestoreProgress, RestoreReport, RestoreState } from './restore-job';
 
 interface RestoreJobEntity {
   partitionKey: string;
@@ -78,6 +78,23 @@ export class RestoreJobStore {
       if (isStatus(error, 404)) throw new AppError('not-found', 'restore job not found');
       throw error;
     }
+  }
+
+  /** One page of the tenant's jobs, newest first, optionally in one state (one table query). */
+  async page(
+    tenantId: string,
+    filter: { state?: RestoreState },
+    page: { limit: number; continuation?: string },
+  ): Promise<TablePage<RestoreJob>> {
+    const table = await this.table();
+    const clauses = [`PartitionKey eq ${odataString(tenantId)}`];
+    if (filter.state) clauses.push(`state eq ${odataString(filter.state)}`);
+    return queryPage<RestoreJobEntity, RestoreJob>(
+      table,
+      clauses.join(' and '),
+      page,
+      (e) => JSON.parse(e.doc) as RestoreJob,
+    );
   }
 
   /** The tenant's jobs, newest first. */

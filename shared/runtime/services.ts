@@ -12,6 +12,7 @@ import type { Logger } from '../observability/logger';
 import type { StorageJobQueue } from '../queues/job-queues';
 import type { Repository } from '../repository';
 import type { ResourceStore } from '../resources/resource-store';
+import { restoreCore } from '../restore/restore-runtime';
 import { createStorageClients, type StorageClients } from '../storage/storage-clients';
 import type { TenantStore } from '../tenants/tenant-store';
 import { systemClock, type Clock } from '../time/clock';
@@ -64,6 +65,8 @@ function createServices(settings: Settings): Services {
     reader: backup.reader,
     queue: backup.queue,
     log: processLogger,
+    // The one restore core (with the lockout reporter) the workers use too; built on first use.
+    restoreCore: () => restoreCore(),
     notifications: discovery.notifications,
   });
   return {

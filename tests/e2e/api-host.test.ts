@@ -95,4 +95,27 @@ describe('the portal API through the local host', () => {
     const problem = (await response.json()) as { errors: { field: string }[] };
     expect(problem.errors.map((e) => e.field)).toEqual(['query.limit']);
   });
+
+  it('gives an admin an import upload link, and refuses what was uploaded with the reason, through the real app', async () => {
+    const token = await h.token({ tenantId: TENANT_A, roles: ['Backup.Admin'] });
+    const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
+    const link = await fetch(`${host.url}/api/v1/imports/uploads`, { method: 'POST', headers });
+    expect(link.status).toBe(201);
+    const upload = (await link.json()) as { uploadId: string; url: string; headers: Record<string, string> };
+    const put = await fetch(upload.url, { method: 'PUT', headers: upload.headers, body: 'not a zip at all' });
+    expect(put.status).toBe(201);
+    const refused = await fetch(`${host.url}/api/v1/imports`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({ uploadId: upload.uploadId }),
+    });
+    expect(refused.status).toBe(400);
+    const problem = (await refused.json()) as { detail: string; errors: { field: string }[] };
+    expect(problem.detail).toMatch(/not a readable zip/);
+    expect(problem.errors.map((e) => e.field)).toEqual(['body.uploadId']);
+    const restores = await fetch(`${host.url}/api/v1/restores`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    expect(((await restores.json()) as { items: unknown[] }).items).toEqual([]);
+  });
 });

@@ -2,10 +2,13 @@ import type { Endpoint } from '../endpoint';
 import { auditEndpoints } from './audit';
 import { collaborationEndpoints } from './collaboration';
 import { dashboardEndpoints } from './dashboard';
+import { exportEndpoints } from './exports';
+import { importEndpoints } from './imports';
 import { meEndpoints } from './me';
 import { operatorEndpoints } from './operator';
 import { protectionEndpoints } from './protection';
 import { resourceEndpoints } from './resources';
+import { restoreEndpoints } from './restores';
 import { serviceHealthEndpoints } from './service-health';
 import { snapshotEndpoints } from './snapshots';
 import { supportEndpoints } from './support';
@@ -24,6 +27,10 @@ export const portalEndpointGroups = {
   operator: operatorEndpoints,
   protection: protectionEndpoints,
   collaboration: collaborationEndpoints,
+  // Restores, exports and imports (issue 7).
+  restores: restoreEndpoints,
+  exports: exportEndpoints,
+  imports: importEndpoints,
 } satisfies Record<string, Endpoint[]>;
 
 export const portalEndpoints: Endpoint[] = Object.values(portalEndpointGroups).flat();

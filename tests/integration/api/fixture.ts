@@ -1,4 +1,6 @@
 import { encodeItemId } from '../../../shared/api/endpoints/snapshots';
+import { runExportJob } from '../../../shared/export/export-engine';
+import { silentLogger } from '../../../shared/observability/logger';
 import type { CallOptions } from './harness';
 import { ApiHarness, PROVIDER, TENANT_A, TENANT_B } from './harness';
 
@@ -17,6 +19,12 @@ export interface ApiFixture {
   /** Collaboration: tenant A's group and its team site (both protected). */
   siteId: string;
   groupId: string;
+  /** Restores, exports, imports (issue 7): see seedRestoreFixture. */
+  restoreId: string;
+  restoreCode: string;
+  cancelRestoreId: string;
+  exportId: string;
+  uploadId: string;
 }
 
 /** The API's id of a seeded item: its source id and the folder holding it (see encodeItemId). */
@@ -51,8 +59,10 @@ export async function seedFixture(h: ApiHarness): Promise<ApiFixture> {
     message: 'The mailbox alice was added to the subscription.',
   });
   const collaboration = await seedCollaboration(h);
+  const restores = await seedRestoreFixture(h, snapshot.snapshotId);
   return {
     ...collaboration,
+    ...restores,
     resourceId: resource.resourceId,
     snapshotId: snapshot.snapshotId,
     itemId: itemIdOf('AAMkAD/1+x=', ['Inbox']),
@@ -73,6 +83,51 @@ async function seedCollaboration(h: ApiHarness): Promise<{ siteId: string; group
     groupId: 'team-1',
   });
   return { siteId: site.resourceId, groupId: group.resourceId };
+}
+
+export function sampleRestoreRequest(snapshotId: string, overrides: Record<string, unknown> = {}) {
+  return {
+    snapshotId,
+    scope: { kind: 'folders', paths: ['Inbox'] },
+    target: { kind: 'original' },
+    conflict: 'skip',
+    ...overrides,
+  };
+}
+
+/**
+ * Tenant A's restores, export and upload for the generated tests: a restore awaiting its code (and
+ * the code the harness's mailer recorded), one to cancel, a finished export, and an uploaded zip
+ * (that export, put through an upload link).
+ */
+async function seedRestoreFixture(h: ApiHarness, snapshotId: string) {
+  const admin = await h.token({ tenantId: TENANT_A, roles: ['Backup.Admin'] });
+  const request = async () => {
+    const result = await h.call('requestRestore', { token: admin, body: sampleRestoreRequest(snapshotId) });
+    if (result.status !== 202) throw new Error(`seed restore: ${result.status} ${result.text}`);
+    return { id: result.json.job.id as string, code: h.mailedCodes[h.mailedCodes.length - 1]!.code };
+  };
+  const toVerify = await request();
+  const toCancel = await request();
+  const exported = await h.call('requestExport', {
+    token: admin,
+    body: { snapshotId, scope: { kind: 'all' } },
+  });
+  if (exported.status !== 202) throw new Error(`seed export: ${exported.status} ${exported.text}`);
+  await runExportJob(h.restoreCore.export(silentLogger), { tenantId: TENANT_A, jobId: exported.json.id });
+  const ready = await h.call('getExport', { token: admin, params: { id: exported.json.id } });
+  const zip = Buffer.from(await (await fetch(ready.json.download.url)).arrayBuffer());
+  const upload = await h.call('createImportUpload', { token: admin });
+  if (upload.status !== 201) throw new Error(`seed upload link: ${upload.status} ${upload.text}`);
+  const put = await fetch(upload.json.url, { method: 'PUT', headers: upload.json.headers, body: zip });
+  if (!put.ok) throw new Error(`seed upload: ${put.status} ${await put.text()}`);
+  return {
+    restoreId: toVerify.id,
+    restoreCode: toVerify.code,
+    cancelRestoreId: toCancel.id,
+    exportId: exported.json.id as string,
+    uploadId: upload.json.uploadId as string,
+  };
 }
 
 export function sampleSupportRequest(overrides: Record<string, unknown> = {}) {
@@ -146,6 +201,17 @@ export const validRequests: Record<string, (f: ApiFixture) => CallOptions> = {
   listCollaboration: () => ({ query: { kind: 'site', limit: '10' } }),
   enableCollaborationProtection: (f) => ({ body: { resourceIds: [f.siteId, f.groupId] } }),
   disableCollaborationProtection: (f) => ({ body: { resourceIds: [f.groupId] } }),
+  // Restores, exports and imports (issue 7).
+  requestRestore: (f) => ({ body: sampleRestoreRequest(f.snapshotId) }),
+  verifyRestore: (f) => ({ params: { id: f.restoreId }, body: { code: f.restoreCode } }),
+  listRestores: () => ({ query: { state: 'awaiting-verification', limit: '10' } }),
+  getRestore: (f) => ({ params: { id: f.restoreId } }),
+  cancelRestore: (f) => ({ params: { id: f.cancelRestoreId } }),
+  requestExport: (f) => ({ body: { snapshotId: f.snapshotId, scope: { kind: 'all' } } }),
+  listExports: () => ({ query: { state: 'completed', limit: '10' } }),
+  getExport: (f) => ({ params: { id: f.exportId } }),
+  createImportUpload: () => ({}),
+  requestImport: (f) => ({ body: { uploadId: f.uploadId } }),
 };
 
 /** The same request with tenant B's ids where the endpoint takes a tenant-scoped id (else undefined). */
@@ -168,6 +234,18 @@ export function foreignIds(operationId: string, f: ApiFixture): Record<string, s
     case 'enableCollaborationProtection':
     case 'disableCollaborationProtection':
       return {}; // tenant A's site and group in the body: not found for tenant B
+    // Restores, exports and imports (issue 7): tenant A's ids in the path, or in the body.
+    case 'verifyRestore':
+    case 'getRestore':
+      return { id: f.restoreId };
+    case 'cancelRestore':
+      return { id: f.cancelRestoreId };
+    case 'getExport':
+      return { id: f.exportId };
+    case 'requestRestore':
+    case 'requestExport':
+    case 'requestImport':
+      return {};
     case 'getSupportRequest':
     case 'listSupportComments':
     case 'addSupportComment':

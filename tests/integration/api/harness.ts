@@ -1,5 +1,6 @@
 import { Readable } from 'node:stream';
 import { HttpRequest, InvocationContext } from '@azure/functions';
+import { createRemoteJWKSet } from 'jose';
 import { startAzurite, type RunningAzurite } from '../../../dev/azurite';
 import type { ApiRuntime } from '../../../shared/api/api-dependencies';
 import { createApiRuntime } from '../../../shared/api/api-runtime';
@@ -11,16 +12,19 @@ import type { SnapshotRecord } from '../../../shared/backup/snapshot-record';
 import { SnapshotStore } from '../../../shared/backup/snapshot-store';
 import { TenantTotalsStore } from '../../../shared/backup/tenant-totals';
 import type { Settings } from '../../../shared/config/settings';
+import { GraphClientFactory } from '../../../shared/graph/graph-client';
 import { silentLogger } from '../../../shared/observability/logger';
 import { StorageJobQueue } from '../../../shared/queues/job-queues';
 import { LocalMasterKey, openRepository, type Repository } from '../../../shared/repository';
 import { resourceIdOf, type Resource, type ResourceKind } from '../../../shared/resources/resource';
 import { ResourceStore } from '../../../shared/resources/resource-store';
+import { createRestoreCore, type RestoreCore } from '../../../shared/restore/restore-core';
 import { createStorageClients, type StorageClients } from '../../../shared/storage/storage-clients';
 import { Tables } from '../../../shared/storage/tables';
 import type { Tenant } from '../../../shared/tenants/tenant';
 import { TenantStore } from '../../../shared/tenants/tenant-store';
 import { systemClock, type Clock } from '../../../shared/time/clock';
+import type { BackupStack } from '../../support/backup-stack';
 import { testSettings } from '../../support/settings';
 import { TEST_AUDIENCE, TestIdentityProvider, type TokenOptions } from '../../support/tokens';
 
@@ -51,6 +55,19 @@ export interface HarnessOptions {
   clock?: Clock;
   rateLimit?: { perMinute: number; burst: number };
   settings?: Record<string, string>;
+  /**
+   * Run over a BackupStack (Azurite and the simulator): Graph, mail and snapshots are the stack's,
+   * codes go out through Graph sendMail (set NOTIFICATION_MAIL_SENDER in `settings`). Without it,
+   * codes are recorded in `mailedCodes` and nothing talks to Graph.
+   */
+  stack?: BackupStack;
+}
+
+/** A verification code the harness's recording mailer "sent". */
+export interface MailedCode {
+  to: string;
+  code: string;
+  what: string;
 }
 
 /**
@@ -68,13 +85,30 @@ export class ApiHarness {
     readonly repositoryFor: (tenantId: string) => Promise<Repository>,
     readonly logs: string[],
     readonly clock: Clock,
+    readonly restoreCore: RestoreCore,
+    readonly mailedCodes: MailedCode[],
+    private readonly issuer: ((tenantId: string) => string) | undefined,
+    private readonly ownsAzurite: boolean,
   ) {}
 
   static async start(options: HarnessOptions = {}): Promise<ApiHarness> {
-    const [azurite, idp] = await Promise.all([startAzurite(), TestIdentityProvider.start()]);
+    const stack = options.stack;
+    const [azurite, idp] = await Promise.all([
+      stack ? stack.azurite : startAzurite(),
+      TestIdentityProvider.start(),
+    ]);
     const settings = testSettings({
       AzureWebJobsStorage: azurite.connectionString,
-      ENTRA_AUTHORITY_HOST: idp.authorityHost,
+      // Over a stack, Entra is the simulator's (Graph's tokens); portal tokens then come from the
+      // test identity provider's keys under the simulator's issuer.
+      ENTRA_AUTHORITY_HOST: stack ? stack.settings.ENTRA_AUTHORITY_HOST : idp.authorityHost,
+      ...(stack
+        ? {
+            GRAPH_BASE_URL: stack.settings.GRAPH_BASE_URL,
+            BACKUP_APP_CLIENT_ID: stack.settings.BACKUP_APP_CLIENT_ID,
+            BACKUP_APP_CLIENT_SECRET: stack.settings.BACKUP_APP_CLIENT_SECRET,
+          }
+        : {}),
       PORTAL_API_AUDIENCE: TEST_AUDIENCE,
       PROVIDER_TENANT_ID: PROVIDER,
       API_RATE_LIMIT_PER_MINUTE: String(options.rateLimit?.perMinute ?? 100_000),
@@ -94,18 +128,54 @@ export class ApiHarness {
       return repository;
     };
     const snapshots = new SnapshotStore(tables);
+    const clock = options.clock ?? systemClock;
+    const tenants = new TenantStore(tables);
+    const resources = new ResourceStore(tables);
+    const reader = stack ? stack.reader : new SnapshotReader(snapshots, repositoryFor);
+    const queue = new StorageJobQueue(storage.queues);
+    const mailedCodes: MailedCode[] = [];
+    const restoreCore = createRestoreCore({
+      settings,
+      storage,
+      clock,
+      tenants,
+      resources,
+      reader,
+      queue,
+      graph: new GraphClientFactory({
+        baseUrl: settings.GRAPH_BASE_URL,
+        authorityHost: settings.ENTRA_AUTHORITY_HOST,
+        clientId: settings.BACKUP_APP_CLIENT_ID,
+        clientSecret: settings.BACKUP_APP_CLIENT_SECRET,
+      }),
+      ...(stack
+        ? {}
+        : {
+            mailer: {
+              sendCode: (to: string, code: string, what: string) =>
+                Promise.resolve(void mailedCodes.push({ to, code, what })),
+            },
+          }),
+    });
     const runtime = createApiRuntime({
       settings,
       tables,
-      clock: options.clock ?? systemClock,
-      tenants: new TenantStore(tables),
-      resources: new ResourceStore(tables),
+      clock,
+      tenants,
+      resources,
       snapshots,
       totals: new TenantTotalsStore(tables),
-      reader: new SnapshotReader(snapshots, repositoryFor),
-      queue: new StorageJobQueue(storage.queues),
+      reader,
+      queue,
       log: silentLogger,
+      restoreCore: () => restoreCore,
       tenantCacheMs: 0,
+      ...(stack
+        ? {
+            keysFor: (tenantId: string) =>
+              createRemoteJWKSet(new URL(`${idp.authorityHost}/${tenantId}/discovery/v2.0/keys`)),
+          }
+        : {}),
     });
     return new ApiHarness(
       azurite,
@@ -116,12 +186,16 @@ export class ApiHarness {
       runtime,
       repositoryFor,
       [],
-      options.clock ?? systemClock,
+      clock,
+      restoreCore,
+      mailedCodes,
+      stack ? (tenantId) => `${stack.settings.ENTRA_AUTHORITY_HOST}/${tenantId}/v2.0` : undefined,
+      !stack,
     );
   }
 
   async stop(): Promise<void> {
-    await Promise.allSettled([this.azurite.stop(), this.idp.stop()]);
+    await Promise.allSettled([...(this.ownsAzurite ? [this.azurite.stop()] : []), this.idp.stop()]);
   }
 
   endpoint(operationId: string): Endpoint {
@@ -181,7 +255,11 @@ export class ApiHarness {
   }
 
   token(options: TokenOptions): Promise<string> {
-    return this.idp.token({ now: this.clock.now(), ...options });
+    return this.idp.token({
+      now: this.clock.now(),
+      ...(this.issuer ? { issuer: this.issuer(options.tenantId) } : {}),
+      ...options,
+    });
   }
 
   async seedTenant(tenantId: string, overrides: Partial<Tenant> = {}): Promise<Tenant> {

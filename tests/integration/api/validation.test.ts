@@ -35,13 +35,18 @@ async function state(): Promise<string> {
     TableNames.tenantStats,
     TableNames.support,
     TableNames.serviceHealth,
+    TableNames.restoreJobs,
+    TableNames.exportJobs,
+    TableNames.verificationCodes,
   ]) {
     const table = await h.tables.client(name);
     for await (const e of table.listEntities()) rows.push(`${name}/${e.partitionKey}/${e.rowKey}/${e.etag}`);
   }
-  const queue = h.storage.queues.getQueueClient(QueueNames.snapshotJobs);
-  const props = await queue.getProperties().catch(() => ({ approximateMessagesCount: 0 }));
-  rows.push(`queue:${props.approximateMessagesCount ?? 0}`);
+  for (const name of [QueueNames.snapshotJobs, QueueNames.restoreJobs, QueueNames.exportJobs]) {
+    const queue = h.storage.queues.getQueueClient(name);
+    const props = await queue.getProperties().catch(() => ({ approximateMessagesCount: 0 }));
+    rows.push(`queue:${name}:${props.approximateMessagesCount ?? 0}`);
+  }
   return rows.sort().join('\n');
 }
 
