@@ -119,6 +119,12 @@ export interface GenMessage {
   key: string;
   /** Seed from which `buildMime` produces this message's bytes. */
   contentSeed: number;
+  /**
+   * Set on a colleague's delivered copy of internal mail: the seed of what that copy's mailbox
+   * adds (Received and transport headers). Copies of one sent message share `contentSeed` (body,
+   * attachments, Message-ID) and differ here; absent on the sender's own copy and other mail.
+   */
+  transportSeed?: number;
   subject: string;
   from: GenAddress;
   toRecipients: GenAddress[];
