@@ -125,6 +125,12 @@ export interface GenMessage {
    * attachments, Message-ID) and differ here; absent on the sender's own copy and other mail.
    */
   transportSeed?: number;
+  /**
+   * Set when some attachments are one of the tenant's common documents: per attachment, that
+   * document's content seed (its bytes equal the document's wherever it appears, drives included),
+   * or null for an attachment of this message's own (derived from `contentSeed`).
+   */
+  attachmentSeeds?: (number | null)[];
   subject: string;
   from: GenAddress;
   toRecipients: GenAddress[];

@@ -96,6 +96,8 @@ function textHeader(key: string, text: string, charset: MailCharset, encoding: '
 
 /** The attachment's bytes: deterministic from the message seed and the attachment's position. */
 export function attachmentSeed(message: GenMessage, index: number, attachment: GenAttachmentInfo): number {
+  const shared = message.attachmentSeeds?.[index];
+  if (shared !== undefined && shared !== null) return shared;
   return contentSeedFor(deriveSeed(message.contentSeed, 'attachment', index), attachment.name);
 }
 

@@ -580,7 +580,13 @@ function receivesInternalMail(wk: WellKnownFolder | null): boolean {
  * are not addressed in it; received messages no colleague sent this round come from outside.
  */
 function generateMail(ctx: Context, mailboxes: readonly MailboxPlan[]): void {
-  const mail: MailContext = { now: ctx.now, colleagues: ctx.colleagues, externals: ctx.externals };
+  const mail: MailContext = {
+    now: ctx.now,
+    colleagues: ctx.colleagues,
+    externals: ctx.externals,
+    // The company's common documents go around by mail too (those of attachment size).
+    documents: ctx.sharedFiles.filter((f) => f.size <= 512 * 1024),
+  };
   interface Slot {
     plan: MailboxPlan;
     rng: Rng;
@@ -650,6 +656,7 @@ function deliveredCopy(sent: GenMessage, key: string, rng: Rng, now: number): Ge
     flagStatus: roll < 0.05 ? 'flagged' : roll < 0.08 ? 'complete' : 'notFlagged',
     categories: rng.chance(0.1) ? rng.sample(CATEGORIES, rng.int(1, 2)) : [],
     attachments: sent.attachments.length > 0 ? sent.attachments.slice() : [],
+    ...(sent.attachmentSeeds ? { attachmentSeeds: sent.attachmentSeeds.slice() } : {}),
     transportSeed: rng.u32(),
   };
 }
@@ -659,6 +666,8 @@ interface MailContext {
   now: number;
   colleagues: readonly GenAddress[];
   externals: readonly GenAddress[];
+  /** Documents people attach as they are, byte-identical in every message (and drive) holding them. */
+  documents?: readonly { name: string; contentSeed: number; size: number; mimeType: string }[];
 }
 
 function otherPerson(mail: MailContext, rng: Rng, not: GenAddress): GenAddress {
@@ -746,6 +755,7 @@ function generateMessage(
   if (rng.chance(0.3)) subject = flat(rng.pick(REPLY_PREFIX[plan.language]) + subject);
 
   const attachments: GenAttachmentInfo[] = [];
+  const attachmentSeeds: number[] = [];
   if (plan.html && rng.chance(0.12)) {
     attachments.push({
       name: 'image001.png',
@@ -771,6 +781,18 @@ function generateMessage(
     ] as const);
     const big = rng.chance(0.012);
     for (let i = 0; i < count; i++) {
+      if (ctx.documents?.length && !(big && i === 0) && rng.chance(0.02)) {
+        const doc = rng.pick(ctx.documents);
+        attachmentSeeds[attachments.length] = doc.contentSeed;
+        attachments.push({
+          name: doc.name,
+          contentType: doc.mimeType,
+          size: doc.size,
+          isInline: false,
+          contentId: null,
+        });
+        continue;
+      }
       const ext = big && i === 0 ? rng.pick(['pdf', 'zip', 'pptx']) : rng.weighted(ATTACHMENT_TYPES);
       const name = fileName(rng, ext, plan.language);
       // A few large ones, over the 3 MB/4 MB line where Graph needs an upload session.
@@ -810,6 +832,11 @@ function generateMessage(
     attachments: attachments.length > 0 ? attachments.slice() : [],
     hasAttachments: attachments.some((a) => !a.isInline),
   };
+  if (attachmentSeeds.length > 0)
+    message.attachmentSeeds = Array.from(
+      { length: attachments.length },
+      (_, i) => attachmentSeeds[i] ?? null,
+    );
   message.bodyPreview = bodyPreviewFor(message);
   return message;
 }

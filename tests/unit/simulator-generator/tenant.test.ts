@@ -1,3 +1,4 @@
+import { simpleParser } from 'mailparser';
 import { describe, expect, it } from 'vitest';
 import {
   buildMime,
@@ -299,6 +300,31 @@ describe('internal mail, as Exchange stores it', () => {
       if (compared >= 10) break;
     }
     expect(compared).toBeGreaterThan(3);
+  });
+
+  it("attaches the company's common documents byte-identical to the copies in drives", async () => {
+    const withDocuments = [...byUser.values()]
+      .flat()
+      .map((c) => c.message)
+      .filter((m) => m.attachmentSeeds?.some((seed) => seed !== null));
+    expect(withDocuments.length).toBeGreaterThan(0);
+    const driveFiles = tenant.users.flatMap((u) => u.drive?.files ?? []);
+    let compared = 0;
+    for (const m of withDocuments.slice(0, 5)) {
+      const parsed = await simpleParser(buildMime(m));
+      m.attachmentSeeds!.forEach((seed, i) => {
+        if (seed === null) return;
+        const attachment = m.attachments[i]!;
+        const content = parsed.attachments.find((a) => a.filename === attachment.name)!.content;
+        expect(content.equals(fileBytes({ contentSeed: seed, size: attachment.size }))).toBe(true);
+        const inDrive = driveFiles.find((f) => f.contentSeed === seed);
+        if (inDrive) {
+          expect(content.equals(fileBytes(inDrive))).toBe(true);
+          compared += 1;
+        }
+      });
+    }
+    expect(compared).toBeGreaterThan(0);
   });
 
   it('keeps the mix of mail comparable: sent items from the owner, mail from outside and from colleagues', () => {
