@@ -109,7 +109,14 @@ function address(recipient: GraphRecipient | null | undefined): { name: string; 
 export class MailboxHandler implements WorkloadHandler {
   readonly kind = 'mailbox' as const;
 
-  constructor(private readonly options: { downloadConcurrency?: number; folderConcurrency?: number } = {}) {}
+  constructor(
+    private readonly options: {
+      downloadConcurrency?: number;
+      folderConcurrency?: number;
+      /** Largest message read whole to be cut at its MIME parts (default 16 MiB). */
+      partAwareLimit?: number;
+    } = {},
+  ) {}
 
   async runSlice(slice: SnapshotSlice): Promise<SliceResult> {
     const { graph, resource } = slice;
@@ -332,7 +339,7 @@ export class MailboxHandler implements WorkloadHandler {
             headers: { Prefer: PREFER },
             what: `download message ${message.id}`,
           });
-          return storeMime(slice.repository, mime);
+          return storeMime(slice.repository, mime, this.options.partAwareLimit);
         })(),
         message.hasAttachments ? this.attachments(slice.graph, base) : Promise.resolve([]),
       ]);
