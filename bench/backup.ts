@@ -83,7 +83,7 @@ interface RunFigures {
   mbPerSecond: number;
   graphRequests: number;
   throttled: number;
-  byKind: Record<string, { items: number; logicalBytes: number; storedBytes: number }>;
+  byKind: Record<string, { items: number; logicalBytes: number; storedBytes: number; newChunkBytes: number }>;
 }
 
 /** Peak resident set of a process (Linux VmHWM), bytes. */
@@ -254,8 +254,9 @@ function figures(records: SnapshotRecord[], seconds: number, resources: Map<stri
   let throttled = 0;
   for (const record of records) {
     const kind = resources.get(record.resourceId)!.kind;
-    const k = (byKind[kind] ??= { items: 0, logicalBytes: 0, storedBytes: 0 });
+    const k = (byKind[kind] ??= { items: 0, logicalBytes: 0, storedBytes: 0, newChunkBytes: 0 });
     k.items += record.items;
+    k.newChunkBytes += record.newChunkBytes ?? 0;
     k.logicalBytes += record.logicalBytes;
     k.storedBytes += record.storedBytes;
     items += record.items;
@@ -536,7 +537,17 @@ async function main(): Promise<void> {
     }
     const peak = peakRss(host.pid!);
 
-    const mail = full.byKind.mailbox ?? { logicalBytes: 0, storedBytes: 0, items: 0 };
+    const mail = full.byKind.mailbox ?? { logicalBytes: 0, storedBytes: 0, items: 0, newChunkBytes: 0 };
+    // Deduplication's share: the logical bytes that were not stored as new chunks; and what the
+    // new chunks cost per plaintext byte (compression, encryption, pack headers): the ratio mail
+    // would have without deduplication.
+    const mailFigures = {
+      logicalMB: round(mb(mail.logicalBytes)),
+      storedMB: round(mb(mail.storedBytes)),
+      storedOverLogical: round(mail.storedBytes / Math.max(1, mail.logicalBytes), 3),
+      dedupSavedShare: round(1 - mail.newChunkBytes / Math.max(1, mail.logicalBytes), 3),
+      storedOverNewBytes: round(mail.storedBytes / Math.max(1, mail.newChunkBytes), 3),
+    };
     const graphCeilingSeconds = rawGraph.seconds;
     const lowerCeilingSeconds = Math.max(graphCeilingSeconds, uploadSeconds);
     const ceilingMbPerSecond = mb(rawGraph.bytes) / lowerCeilingSeconds;
@@ -605,6 +616,7 @@ async function main(): Promise<void> {
         lost: verifyFull.lost.slice(0, 20),
         mismatched: verifyFull.mismatched.slice(0, 20),
       },
+      mail: mailFigures,
       targets,
     };
     mkdirSync(join(repoRoot, 'bench/results'), { recursive: true });
@@ -626,6 +638,9 @@ async function main(): Promise<void> {
     if (huge) console.log(`One ${HUGE_MB} MB file:        ${huge.seconds} s (${huge.mbPerSecond} MB/s)`);
     console.log(
       `Verification:               ${verifyFull.checked} items checked, ${verifyFull.lost.length} lost, ${verifyFull.mismatched.length} mismatched`,
+    );
+    console.log(
+      `Mail storage:               ${mailFigures.logicalMB} MB logical, ${mailFigures.storedMB} MB stored, stored/logical ${mailFigures.storedOverLogical}; deduplication saved ${mailFigures.dedupSavedShare} of the logical bytes; new chunks stored at ${mailFigures.storedOverNewBytes} of their size`,
     );
     console.log('Targets:');
     for (const [name, t] of Object.entries(targets))

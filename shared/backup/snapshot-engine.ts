@@ -135,6 +135,7 @@ async function runUnderLease(
     record.graphRequests += usage.graphRequests;
     record.throttledRequests += usage.graphThrottled;
     record.storedBytes += usage.storedBytes;
+    record.newChunkBytes = (record.newChunkBytes ?? 0) + usage.newChunkBytes;
     record.updatedAt = deps.clock.now().toISOString();
   };
 

@@ -22,6 +22,11 @@ export interface SnapshotRecord {
   logicalBytes: number;
   /** Bytes this snapshot added to the repository (after dedup, compression, encryption). */
   storedBytes: number;
+  /**
+   * Plaintext bytes of the new data chunks behind `storedBytes`; `logicalBytes` minus this is what
+   * deduplication saved (on a first snapshot). Absent on records written before it existed.
+   */
+  newChunkBytes?: number;
   added: number;
   changed: number;
   removed: number;

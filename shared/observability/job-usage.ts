@@ -10,12 +10,14 @@ export interface JobUsage {
   /** Bytes of new chunks this job stored (compressed and encrypted). */
   storedBytes: number;
   newChunks: number;
+  /** Plaintext bytes of those new chunks (what was not deduplicated). */
+  newChunkBytes: number;
 }
 
 const storage = new AsyncLocalStorage<JobUsage>();
 
 export function newJobUsage(): JobUsage {
-  return { graphRequests: 0, graphThrottled: 0, storedBytes: 0, newChunks: 0 };
+  return { graphRequests: 0, graphThrottled: 0, storedBytes: 0, newChunks: 0, newChunkBytes: 0 };
 }
 
 /** Runs `work` with `usage` as the current job's counters. */

@@ -537,6 +537,34 @@ export class Repository {
     return { size, chunks, sha256: hash.digest('hex') };
   }
 
+  /**
+   * Stores one item given as consecutive segments, with chunk boundaries where the caller puts
+   * them: each segment is one chunk if it is at most `smallItemLimit`, content-defined chunks of
+   * its own otherwise. The item reads back as the segments joined. For content whose structure
+   * the caller knows (a message's MIME parts), so that an equal part in another item, cut the same
+   * way, is the same chunk. Empty segments are skipped.
+   */
+  async putSegments(segments: readonly Uint8Array[]): Promise<ContentRef> {
+    const hash = createHash('sha256');
+    const chunks: string[] = [];
+    let size = 0;
+    for (const segment of segments) {
+      if (segment.length === 0) continue;
+      const bytes = Buffer.from(segment.buffer, segment.byteOffset, segment.byteLength);
+      hash.update(bytes);
+      size += bytes.length;
+      if (bytes.length <= this.options.smallItemLimit) {
+        chunks.push(await this.putChunk('data', bytes));
+        continue;
+      }
+      const chunker = new ContentDefinedChunker(this.gear, this.options.chunker);
+      for (const chunk of chunker.push(bytes)) chunks.push(await this.putChunk('data', chunk));
+      const last = chunker.finish();
+      if (last) chunks.push(await this.putChunk('data', last));
+    }
+    return { size, chunks, sha256: hash.digest('hex') };
+  }
+
   /** Stores a folder tree; returns its id (equal folders, equal ids). */
   async putTree(tree: Tree): Promise<string> {
     return this.putChunk('tree', encodeTree(tree));
@@ -770,6 +798,7 @@ export class Repository {
     if (usage) {
       usage.newChunks += 1;
       usage.storedBytes += sealedLength;
+      if (type === 'data') usage.newChunkBytes += plain.length;
     }
     if (this.current.size >= this.options.packTargetSize) await this.sealPack();
     return id.toString('hex');

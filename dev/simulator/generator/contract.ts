@@ -119,6 +119,18 @@ export interface GenMessage {
   key: string;
   /** Seed from which `buildMime` produces this message's bytes. */
   contentSeed: number;
+  /**
+   * Set on a colleague's delivered copy of internal mail: the seed of what that copy's mailbox
+   * adds (Received and transport headers). Copies of one sent message share `contentSeed` (body,
+   * attachments, Message-ID) and differ here; absent on the sender's own copy and other mail.
+   */
+  transportSeed?: number;
+  /**
+   * Set when some attachments are one of the tenant's common documents: per attachment, that
+   * document's content seed (its bytes equal the document's wherever it appears, drives included),
+   * or null for an attachment of this message's own (derived from `contentSeed`).
+   */
+  attachmentSeeds?: (number | null)[];
   subject: string;
   from: GenAddress;
   toRecipients: GenAddress[];

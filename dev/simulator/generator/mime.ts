@@ -96,6 +96,8 @@ function textHeader(key: string, text: string, charset: MailCharset, encoding: '
 
 /** The attachment's bytes: deterministic from the message seed and the attachment's position. */
 export function attachmentSeed(message: GenMessage, index: number, attachment: GenAttachmentInfo): number {
+  const shared = message.attachmentSeeds?.[index];
+  if (shared !== undefined && shared !== null) return shared;
   return contentSeedFor(deriveSeed(message.contentSeed, 'attachment', index), attachment.name);
 }
 
@@ -300,12 +302,16 @@ function transportHeaders(
 /** Full RFC 5322 MIME of a generated message (CRLF line endings), identical for identical input. */
 export function buildMime(message: GenMessage): Buffer {
   const plan = messagePlan(message.contentSeed);
+  // What the sender made (boundaries, attachments, Thread-Index, the submission hop) follows from
+  // the content seed; what the delivering mailbox adds, from the copy's own seed: copies of one
+  // message differ only in those headers.
   const rng = Rng.derive(message.contentSeed, 'mime');
+  const copy = Rng.derive(message.transportSeed ?? message.contentSeed, 'copy');
   const hex = rng.hex(16).toUpperCase();
-  const hostA = exchangeHost(rng);
   const hostB = exchangeHost(rng);
+  const hostA = exchangeHost(copy);
   let boundaryCount = 0;
-  const boundary = (): string => `_00${boundaryCount++}_${hex}${hostA.split('.')[0]}_`;
+  const boundary = (): string => `_00${boundaryCount++}_${hex}${hostB.split('.')[0]}_`;
 
   // Body tree: alternative(text, html) inside related(+inline images) inside mixed(+attachments).
   const text = textPart('plain', bodyText(message), plan.charset);
@@ -348,7 +354,7 @@ export function buildMime(message: GenMessage): Buffer {
   const headers: string[] = [
     fold(
       'Received',
-      `from ${hostB} (2603:10a6:${rng.hex(2)}:${rng.hex(2)}::${rng.int(1, 30)}) by ${hostA} with HTTPS; ${hop(received)}`,
+      `from ${hostB} (2603:10a6:${copy.hex(2)}:${copy.hex(2)}::${copy.int(1, 30)}) by ${hostA} with HTTPS; ${hop(received)}`,
     ),
     fold(
       'Received',
@@ -358,7 +364,7 @@ export function buildMime(message: GenMessage): Buffer {
   const fromDomain = message.from.address.split('@')[1] ?? 'example.com';
   const toDomain = message.toRecipients[0]?.address.split('@')[1] ?? fromDomain;
   const inbound = fromDomain !== toDomain;
-  if (inbound) headers.push(...originHeaders(rng, fromDomain, toDomain, sent));
+  if (inbound) headers.push(...originHeaders(copy, fromDomain, toDomain, sent));
   headers.push(addressHeader('From', [message.from]));
   if (message.toRecipients.length > 0) headers.push(addressHeader('To', message.toRecipients));
   if (message.ccRecipients.length > 0) headers.push(addressHeader('CC', message.ccRecipients));
@@ -384,7 +390,7 @@ export function buildMime(message: GenMessage): Buffer {
   );
   headers.push(`X-MS-Has-Attach: ${message.hasAttachments ? 'yes' : ''}`.trimEnd());
   headers.push('X-MS-TNEF-Correlator:');
-  headers.push(...transportHeaders(rng, inbound, hostA, toDomain, received, plan.language));
+  headers.push(...transportHeaders(copy, inbound, hostA, toDomain, received, plan.language));
   headers.push(...body.headers);
   headers.push('MIME-Version: 1.0');
   const root: Part = { ...body, headers };

@@ -350,8 +350,13 @@ export function generateTenant(options: GenerateOptions): GenTenant {
     sites: [],
   };
   // Mailboxes and drives after all users exist: mail goes between them.
+  const mailboxes: MailboxPlan[] = [];
   ctx.people.forEach((person, i) => {
-    if (ctx.mailboxPeople.includes(person)) person.user.mailbox = generateMailbox(ctx, person, i);
+    if (ctx.mailboxPeople.includes(person)) {
+      const plan = generateMailbox(ctx, person, i);
+      person.user.mailbox = plan.mailbox;
+      mailboxes.push(plan);
+    }
     if (person.user.userType === 'Member')
       person.user.drive = generateDrive(
         ctx,
@@ -362,6 +367,7 @@ export function generateTenant(options: GenerateOptions): GenTenant {
         person.locale,
       );
   });
+  generateMail(ctx, mailboxes);
   tenant.sites = generateSites(ctx);
   tenant.groups = generateGroups(ctx);
   return tenant;
@@ -449,7 +455,15 @@ function languageOfLocale(locale: string): Language {
   return (['en', 'de', 'fr', 'es', 'pl', 'ja'] as const).find((x) => x === l) ?? 'en';
 }
 
-function generateMailbox(ctx: Context, person: Person, userIndex: number): GenMailbox {
+/** A mailbox's folders, and where its messages land (filled by `generateMail`). */
+interface MailboxPlan {
+  person: Person;
+  userIndex: number;
+  mailbox: GenMailbox;
+  folderWeights: [GenMailFolder, number][];
+}
+
+function generateMailbox(ctx: Context, person: Person, userIndex: number): MailboxPlan {
   const rng = Rng.derive(ctx.seed, 'mailbox', userIndex);
   const lang = languageOfLocale(person.locale);
   const names = FOLDER_NAMES[lang] ?? FOLDER_NAMES.en;
@@ -536,22 +550,114 @@ function generateMailbox(ctx: Context, person: Person, userIndex: number): GenMa
     [wellKnown.get('drafts') as GenMailFolder, 1],
     ...custom.map((f): [GenMailFolder, number] => [f, 17 / Math.max(1, custom.length)]),
   ];
-  const mail: MailContext = { now: ctx.now, colleagues: ctx.colleagues, externals: ctx.externals };
-  for (let m = 0; m < ctx.shape.messagesPerMailbox; m++) {
-    const mrng = Rng.derive(ctx.seed, 'message', userIndex, m);
-    const folder = mrng.weighted(folderWeights);
-    folder.messages.push(
-      generateMessage(mail, person.address, folder.wellKnownName, flat(`${prefix}/m${m}`), mrng),
-    );
-  }
-  for (const f of folders)
-    f.messages.sort((a, b) =>
-      a.receivedDateTime < b.receivedDateTime ? 1 : a.receivedDateTime > b.receivedDateTime ? -1 : 0,
-    );
   return {
-    timeZone: office?.timeZone ?? 'UTC',
-    language: { locale: person.locale, displayName: LOCALE_NAMES[person.locale] ?? person.locale },
-    folders,
+    person,
+    userIndex,
+    folderWeights,
+    mailbox: {
+      timeZone: office?.timeZone ?? 'UTC',
+      language: { locale: person.locale, displayName: LOCALE_NAMES[person.locale] ?? person.locale },
+      folders,
+    },
+  };
+}
+
+/** Folders whose mail was received: what is not sent, unsent or junk. */
+function receivesInternalMail(wk: WellKnownFolder | null): boolean {
+  return wk !== 'sentitems' && wk !== 'drafts' && wk !== 'outbox' && wk !== 'junkemail';
+}
+
+/**
+ * Every mailbox's messages, round by round: message m of every mailbox is made in round m, from
+ * that mailbox's own stream (`message / user / m`), so growing `messagesPerMailbox` adds rounds
+ * and leaves earlier ones as they were. As in Exchange, internal mail exists once per mailbox it
+ * touched: a mailbox whose message m is in Sent Items sent it, and each colleague it went to (To
+ * or Cc) holds a delivered copy as their message m, in the folder their slot chose (inbox,
+ * archive, a custom folder, deleted items). The copies share the body and attachment bytes
+ * (`contentSeed`) and the Internet Message-ID, and differ in what each mailbox adds: received
+ * time, read state, flags, categories and the per-copy transport headers (`transportSeed`).
+ * Colleagues whose message m is something else this round (their own sent mail, a draft, junk)
+ * are not addressed in it; received messages no colleague sent this round come from outside.
+ */
+function generateMail(ctx: Context, mailboxes: readonly MailboxPlan[]): void {
+  const mail: MailContext = {
+    now: ctx.now,
+    colleagues: ctx.colleagues,
+    externals: ctx.externals,
+    // The company's common documents go around by mail too (those of attachment size).
+    documents: ctx.sharedFiles.filter((f) => f.size <= 512 * 1024),
+  };
+  interface Slot {
+    plan: MailboxPlan;
+    rng: Rng;
+    folder: GenMailFolder;
+    key: string;
+    taken: boolean;
+  }
+  for (let m = 0; m < ctx.shape.messagesPerMailbox; m++) {
+    const slots: Slot[] = mailboxes.map((plan) => {
+      const rng = Rng.derive(ctx.seed, 'message', plan.userIndex, m);
+      const folder = rng.weighted(plan.folderWeights);
+      return { plan, rng, folder, key: flat(`u${plan.userIndex}/m${m}`), taken: false };
+    });
+    const receiving = slots.filter((slot) => receivesInternalMail(slot.folder.wellKnownName));
+    for (const slot of slots) {
+      if (slot.folder.wellKnownName !== 'sentitems') continue;
+      const reached: Slot[] = [];
+      const colleague = (rng: Rng): GenAddress | undefined => {
+        const free = receiving.filter((r) => !r.taken);
+        if (free.length === 0) return undefined;
+        const chosen = rng.pick(free);
+        chosen.taken = true;
+        reached.push(chosen);
+        return chosen.plan.person.address;
+      };
+      const sent = generateMessage(
+        mail,
+        slot.plan.person.address,
+        'sentitems',
+        slot.key,
+        slot.rng,
+        undefined,
+        {
+          colleague,
+        },
+      );
+      slot.folder.messages.push(sent);
+      for (const copy of reached) copy.folder.messages.push(deliveredCopy(sent, copy.key, copy.rng, ctx.now));
+    }
+    for (const slot of slots) {
+      if (slot.folder.wellKnownName === 'sentitems' || slot.taken) continue;
+      const wk = slot.folder.wellKnownName;
+      slot.folder.messages.push(
+        generateMessage(mail, slot.plan.person.address, wk, slot.key, slot.rng, undefined, {
+          fromOutside: receivesInternalMail(wk),
+        }),
+      );
+    }
+  }
+  for (const plan of mailboxes)
+    for (const f of plan.mailbox.folders)
+      f.messages.sort((a, b) =>
+        a.receivedDateTime < b.receivedDateTime ? 1 : a.receivedDateTime > b.receivedDateTime ? -1 : 0,
+      );
+}
+
+/** A colleague's copy of a sent message, as delivered to their mailbox a few seconds later. */
+function deliveredCopy(sent: GenMessage, key: string, rng: Rng, now: number): GenMessage {
+  const received = Math.min(now, Date.parse(sent.sentDateTime) + rng.int(1, 40) * 1000);
+  const age = now - received;
+  const roll = rng.float();
+  return {
+    ...sent,
+    key,
+    receivedDateTime: iso(received),
+    isRead: rng.chance(age > 7 * DAY ? 0.96 : 0.55),
+    flagStatus: roll < 0.05 ? 'flagged' : roll < 0.08 ? 'complete' : 'notFlagged',
+    categories: rng.chance(0.1) ? rng.sample(CATEGORIES, rng.int(1, 2)) : [],
+    attachments: sent.attachments.length > 0 ? sent.attachments.slice() : [],
+    ...(sent.attachmentSeeds ? { attachmentSeeds: sent.attachmentSeeds.slice() } : {}),
+    transportSeed: rng.u32(),
   };
 }
 
@@ -560,6 +666,8 @@ interface MailContext {
   now: number;
   colleagues: readonly GenAddress[];
   externals: readonly GenAddress[];
+  /** Documents people attach as they are, byte-identical in every message (and drive) holding them. */
+  documents?: readonly { name: string; contentSeed: number; size: number; mimeType: string }[];
 }
 
 function otherPerson(mail: MailContext, rng: Rng, not: GenAddress): GenAddress {
@@ -589,6 +697,16 @@ function serverMessageId(rng: Rng, host: string): string {
   return flat(`<${server}${rng.hex(18).toUpperCase()}@${server}.${host}>`);
 }
 
+interface MessageOptions {
+  /**
+   * Outgoing mail: picks the next colleague it goes to (who then holds a copy), or undefined when
+   * no colleague is left (the recipient is an outsider). Default: any colleague, no copies.
+   */
+  colleague?: (rng: Rng) => GenAddress | undefined;
+  /** Received mail: from an outsider (colleagues' mail is their sent mail's copies). */
+  fromOutside?: boolean;
+}
+
 function generateMessage(
   ctx: MailContext,
   owner: GenAddress,
@@ -596,27 +714,33 @@ function generateMessage(
   key: string,
   rng: Rng,
   receivedAt?: number,
+  options: MessageOptions = {},
 ): GenMessage {
   const contentSeed = rng.u32();
   const plan = messagePlan(contentSeed);
   const outgoing = wk === 'sentitems' || wk === 'drafts' || wk === 'outbox';
-  const external = wk === 'junkemail' || (!outgoing && rng.chance(0.35));
+  const external = wk === 'junkemail' || (!outgoing && (options.fromOutside || rng.chance(0.35)));
   const from = outgoing ? owner : external ? rng.pick(ctx.externals) : otherPerson(ctx, rng, owner);
   const to: GenAddress[] = [];
   const cc: GenAddress[] = [];
+  const colleague = (): GenAddress | undefined =>
+    options.colleague ? options.colleague(rng) : otherPerson(ctx, rng, owner);
+  const colleagueOrOutsider = (): GenAddress => colleague() ?? rng.pick(ctx.externals);
   if (outgoing) {
     const n = rng.weighted([
       [1, 6],
       [2, 3],
       [3, 1],
     ] as const);
-    for (let i = 0; i < n; i++)
-      to.push(rng.chance(0.6) ? otherPerson(ctx, rng, owner) : rng.pick(ctx.externals));
+    for (let i = 0; i < n; i++) to.push(rng.chance(0.7) ? colleagueOrOutsider() : rng.pick(ctx.externals));
+    // Team mail: a handful of colleagues in copy.
+    if (rng.chance(0.25)) for (let i = rng.int(2, 6); i > 0; i--) cc.push(colleagueOrOutsider());
   } else {
     to.push(owner);
     if (rng.chance(0.25)) to.push(otherPerson(ctx, rng, owner));
   }
-  if (rng.chance(0.25)) cc.push(otherPerson(ctx, rng, owner));
+  if (rng.chance(outgoing ? 0.3 : 0.25))
+    cc.push(outgoing ? colleagueOrOutsider() : otherPerson(ctx, rng, owner));
   if (rng.chance(0.1)) cc.push(rng.pick(ctx.externals));
   const dedupe = (list: GenAddress[]): GenAddress[] =>
     list.filter((a, i) => list.findIndex((b) => b.address === a.address) === i);
@@ -631,6 +755,7 @@ function generateMessage(
   if (rng.chance(0.3)) subject = flat(rng.pick(REPLY_PREFIX[plan.language]) + subject);
 
   const attachments: GenAttachmentInfo[] = [];
+  const attachmentSeeds: number[] = [];
   if (plan.html && rng.chance(0.12)) {
     attachments.push({
       name: 'image001.png',
@@ -656,6 +781,18 @@ function generateMessage(
     ] as const);
     const big = rng.chance(0.012);
     for (let i = 0; i < count; i++) {
+      if (ctx.documents?.length && !(big && i === 0) && rng.chance(0.02)) {
+        const doc = rng.pick(ctx.documents);
+        attachmentSeeds[attachments.length] = doc.contentSeed;
+        attachments.push({
+          name: doc.name,
+          contentType: doc.mimeType,
+          size: doc.size,
+          isInline: false,
+          contentId: null,
+        });
+        continue;
+      }
       const ext = big && i === 0 ? rng.pick(['pdf', 'zip', 'pptx']) : rng.weighted(ATTACHMENT_TYPES);
       const name = fileName(rng, ext, plan.language);
       // A few large ones, over the 3 MB/4 MB line where Graph needs an upload session.
@@ -695,6 +832,11 @@ function generateMessage(
     attachments: attachments.length > 0 ? attachments.slice() : [],
     hasAttachments: attachments.some((a) => !a.isInline),
   };
+  if (attachmentSeeds.length > 0)
+    message.attachmentSeeds = Array.from(
+      { length: attachments.length },
+      (_, i) => attachmentSeeds[i] ?? null,
+    );
   message.bodyPreview = bodyPreviewFor(message);
   return message;
 }

@@ -1,7 +1,8 @@
 import { AppError } from '../../errors/app-error';
 import { mapWithConcurrency } from '../../concurrency/pool';
 import type { TenantGraph } from '../../graph/graph-client';
-import type { TreeEntry } from '../../repository';
+import type { Readable } from 'node:stream';
+import type { ByteSource, ContentRef, Repository, TreeEntry } from '../../repository';
 import {
   buildManifest,
   loadPreviousManifest,
@@ -10,6 +11,7 @@ import {
   type PreviousManifest,
 } from '../manifest-model';
 import type { SliceResult, SnapshotSlice, WorkloadHandler } from '../workload-handler';
+import { splitMime } from './mime-segments';
 
 /** Stable ids across moves (without it a message's id changes when it moves), and page size. */
 const PREFER = 'IdType="ImmutableId", odata.maxpagesize=100';
@@ -67,6 +69,13 @@ interface FolderCursor {
   full: boolean;
 }
 
+/**
+ * Messages up to this size are read whole and cut at their MIME parts, so equal attachments in
+ * different messages are stored once; larger ones (rare: Exchange's send limit is 35-150 MB) are
+ * streamed whole through content-defined chunking, which bounds memory (4 downloads at a time).
+ */
+const PART_AWARE_LIMIT = 16 * 1024 * 1024;
+
 /** Persisted between slices. */
 interface MailState {
   v: 1;
@@ -100,7 +109,14 @@ function address(recipient: GraphRecipient | null | undefined): { name: string; 
 export class MailboxHandler implements WorkloadHandler {
   readonly kind = 'mailbox' as const;
 
-  constructor(private readonly options: { downloadConcurrency?: number; folderConcurrency?: number } = {}) {}
+  constructor(
+    private readonly options: {
+      downloadConcurrency?: number;
+      folderConcurrency?: number;
+      /** Largest message read whole to be cut at its MIME parts (default 16 MiB). */
+      partAwareLimit?: number;
+    } = {},
+  ) {}
 
   async runSlice(slice: SnapshotSlice): Promise<SliceResult> {
     const { graph, resource } = slice;
@@ -323,7 +339,7 @@ export class MailboxHandler implements WorkloadHandler {
             headers: { Prefer: PREFER },
             what: `download message ${message.id}`,
           });
-          return slice.repository.putStream(mime);
+          return storeMime(slice.repository, mime, this.options.partAwareLimit);
         })(),
         message.hasAttachments ? this.attachments(slice.graph, base) : Promise.resolve([]),
       ]);
@@ -362,4 +378,42 @@ export class MailboxHandler implements WorkloadHandler {
     }
     return list;
   }
+}
+
+/**
+ * Stores a message's MIME cut at its part boundaries (each sizeable leaf body its own chunk), or,
+ * past `PART_AWARE_LIMIT`, streamed with content-defined chunks as any large item.
+ */
+export async function storeMime(
+  repository: Repository,
+  mime: Readable | ByteSource,
+  limit = PART_AWARE_LIMIT,
+): Promise<ContentRef> {
+  const iterator: AsyncIterator<Uint8Array> | Iterator<Uint8Array> =
+    Symbol.asyncIterator in mime
+      ? (mime as AsyncIterable<Uint8Array>)[Symbol.asyncIterator]()
+      : (mime as Iterable<Uint8Array>)[Symbol.iterator]();
+  const head: Buffer[] = [];
+  let size = 0;
+  for (;;) {
+    const next = await iterator.next();
+    if (next.done) return repository.putSegments(splitMime(Buffer.concat(head, size)));
+    const piece = asBuffer(next.value);
+    head.push(piece);
+    size += piece.length;
+    if (size > limit) {
+      async function* whole(): AsyncGenerator<Buffer> {
+        yield* head.splice(0);
+        for (let rest = await iterator.next(); !rest.done; rest = await iterator.next())
+          yield asBuffer(rest.value);
+      }
+      return repository.putStream(whole());
+    }
+  }
+}
+
+function asBuffer(piece: Uint8Array | string): Buffer {
+  return typeof piece === 'string'
+    ? Buffer.from(piece)
+    : Buffer.from(piece.buffer, piece.byteOffset, piece.byteLength);
 }

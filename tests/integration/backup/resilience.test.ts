@@ -61,7 +61,9 @@ function crashing(deps: SnapshotEngineDependencies, injector: CrashInjector): Sn
       if (!repository) {
         repository = deps
           .repositoryFor(tenantId)
-          .then((r) => wrap(r, ['flush', 'putStream', 'putBuffer', 'putTree'], 'repository', injector));
+          .then((r) =>
+            wrap(r, ['flush', 'putStream', 'putSegments', 'putBuffer', 'putTree'], 'repository', injector),
+          );
         repositories.set(tenantId, repository);
       }
       return repository;
@@ -129,7 +131,7 @@ describe('backup resilience', () => {
       const kinds = [...new Set(injector.steps)];
       expect(kinds).toEqual(
         expect.arrayContaining([
-          'repository.putStream',
+          'repository.putSegments',
           'repository.flush',
           'runs.writeRun',
           'queue.send',

@@ -100,6 +100,28 @@ describe('repository writer (in memory)', () => {
     await expect(openRepository({ store, tenantId, masterKey })).rejects.toThrow(/config blob was modified/);
   });
 
+  it('stores an item given as segments with chunk boundaries at the segments, and reads it back joined', async () => {
+    const repo = await openRepository({ store: new MemoryBlobStore(), tenantId, masterKey });
+    const shared = Buffer.concat(Array.from({ length: 120 }, (_, i) => sampleMail(100 + i)));
+    expect(shared.length).toBeGreaterThan(repo.options.smallItemLimit);
+    const first = await repo.putSegments([
+      Buffer.from('head one\r\n'),
+      shared,
+      Buffer.alloc(0),
+      Buffer.from('tail'),
+    ]);
+    const second = await repo.putSegments([Buffer.from('another head\r\n'), shared]);
+    // The large segment was cut by content on its own, so both items share all of its chunks.
+    const sharedChunks = first.chunks.slice(1, -1);
+    expect(sharedChunks.length).toBeGreaterThan(0);
+    expect(second.chunks.slice(1)).toEqual(sharedChunks);
+    const whole = Buffer.concat([Buffer.from('head one\r\n'), shared, Buffer.from('tail')]);
+    expect(first.size).toBe(whole.length);
+    const back: Buffer[] = [];
+    for await (const piece of repo.readContent(first)) back.push(piece as Buffer);
+    expect(Buffer.concat(back).equals(whole)).toBe(true);
+  });
+
   it('names a tenant container after the tenant id and rejects names storage would refuse', () => {
     expect(containerNameForTenant('9F1D2C1E-5B7A-4F7E-9A51-0C2D3E4F5A6B')).toBe(`repo-${tenantId}`);
     expect(() => containerNameForTenant('../x')).toThrow(AppError);

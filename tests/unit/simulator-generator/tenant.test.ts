@@ -1,3 +1,4 @@
+import { simpleParser } from 'mailparser';
 import { describe, expect, it } from 'vitest';
 import {
   buildMime,
@@ -225,6 +226,116 @@ describe('generated tenant', () => {
     const many = generateTenant(options({ shape: { ...defaultShape(), groups: 8 } }));
     expect(many.groups.some((g) => g.resourceProvisioningOptions.includes('Team'))).toBe(true);
     expect(many.groups.some((g) => !g.resourceProvisioningOptions.includes('Team'))).toBe(true);
+  });
+});
+
+describe('internal mail, as Exchange stores it', () => {
+  const tenant = generateTenant(options());
+  const mailboxes = tenant.users.filter((u) => u.mailbox);
+  const mailOf = (u: (typeof mailboxes)[number]) =>
+    (u.mailbox?.folders ?? []).flatMap((f) => f.messages.map((m) => ({ folder: f, message: m })));
+  const byUser = new Map(mailboxes.map((u) => [u.mail!, mailOf(u)]));
+
+  it("puts a copy of each message sent to colleagues in every colleague's mailbox, and the sender's Sent Items", () => {
+    let sentInternally = 0;
+    for (const sender of mailboxes) {
+      const sent = sender.mailbox!.folders.find((f) => f.wellKnownName === 'sentitems')!.messages;
+      for (const m of sent) {
+        const colleagues = [...m.toRecipients, ...m.ccRecipients].filter((a) => byUser.has(a.address));
+        if (colleagues.length > 0) sentInternally += 1;
+        for (const colleague of colleagues) {
+          const copies = byUser
+            .get(colleague.address)!
+            .filter((c) => c.message.internetMessageId === m.internetMessageId);
+          expect(copies.length, `${m.subject} in ${colleague.address}`).toBe(1);
+          const { folder, message: copy } = copies[0]!;
+          expect(['sentitems', 'drafts', 'outbox', 'junkemail']).not.toContain(folder.wellKnownName);
+          expect(copy.from).toEqual(sender.mailbox && { name: sender.displayName, address: sender.mail });
+          expect(copy.subject).toBe(m.subject);
+          expect(copy.attachments).toEqual(m.attachments);
+          expect(copy.sentDateTime).toBe(m.sentDateTime);
+          expect(Date.parse(copy.receivedDateTime)).toBeGreaterThanOrEqual(Date.parse(m.sentDateTime));
+        }
+      }
+    }
+    expect(sentInternally).toBeGreaterThan(50);
+    // Every message received from a colleague is a copy of one in that colleague's Sent Items.
+    for (const [address, mail] of byUser)
+      for (const { message } of mail) {
+        // The owner's own mail (sent, drafts, outbox) and mail from outside are not copies.
+        if (message.from.address === address || !byUser.has(message.from.address)) continue;
+        const original = byUser
+          .get(message.from.address)!
+          .find(
+            (c) =>
+              c.folder.wellKnownName === 'sentitems' &&
+              c.message.internetMessageId === message.internetMessageId,
+          );
+        expect(original, `${message.subject} received by ${address}`).toBeDefined();
+      }
+  });
+
+  it('gives the copies the same body and attachment bytes, and their own transport headers', () => {
+    const sent = mailboxes.flatMap((u) =>
+      u
+        .mailbox!.folders.find((f) => f.wellKnownName === 'sentitems')!
+        .messages.filter((m) => m.hasAttachments),
+    );
+    let compared = 0;
+    for (const m of sent) {
+      const copy = [...byUser.values()]
+        .flat()
+        .find((c) => c.message.internetMessageId === m.internetMessageId && c.message.key !== m.key)?.message;
+      if (!copy) continue;
+      const a = buildMime(m).toString('latin1');
+      const b = buildMime(copy).toString('latin1');
+      expect(a).not.toBe(b);
+      const headers = (mime: string) => mime.slice(0, mime.indexOf('\r\n\r\n'));
+      const received = (mime: string) => /^Received: [\s\S]*?(?=\r\n\S)/.exec(mime)?.[0];
+      expect(received(a)).not.toBe(received(b));
+      expect(headers(a).match(/^Thread-Index: .*$/m)?.[0]).toBe(headers(b).match(/^Thread-Index: .*$/m)?.[0]);
+      // Everything after the top-level headers (bodies, attachments, boundaries) is the same.
+      expect(a.slice(a.indexOf('\r\n\r\n'))).toBe(b.slice(b.indexOf('\r\n\r\n')));
+      compared += 1;
+      if (compared >= 10) break;
+    }
+    expect(compared).toBeGreaterThan(3);
+  });
+
+  it("attaches the company's common documents byte-identical to the copies in drives", async () => {
+    const withDocuments = [...byUser.values()]
+      .flat()
+      .map((c) => c.message)
+      .filter((m) => m.attachmentSeeds?.some((seed) => seed !== null));
+    expect(withDocuments.length).toBeGreaterThan(0);
+    const driveFiles = tenant.users.flatMap((u) => u.drive?.files ?? []);
+    let compared = 0;
+    for (const m of withDocuments.slice(0, 5)) {
+      const parsed = await simpleParser(buildMime(m));
+      m.attachmentSeeds!.forEach((seed, i) => {
+        if (seed === null) return;
+        const attachment = m.attachments[i]!;
+        const content = parsed.attachments.find((a) => a.filename === attachment.name)!.content;
+        expect(content.equals(fileBytes({ contentSeed: seed, size: attachment.size }))).toBe(true);
+        const inDrive = driveFiles.find((f) => f.contentSeed === seed);
+        if (inDrive) {
+          expect(content.equals(fileBytes(inDrive))).toBe(true);
+          compared += 1;
+        }
+      });
+    }
+    expect(compared).toBeGreaterThan(0);
+  });
+
+  it('keeps the mix of mail comparable: sent items from the owner, mail from outside and from colleagues', () => {
+    const all = [...byUser.values()].flat();
+    const received = all.filter(
+      (c) => !['sentitems', 'drafts', 'outbox'].includes(c.folder.wellKnownName ?? ''),
+    );
+    const fromColleagues =
+      received.filter((c) => byUser.has(c.message.from.address)).length / received.length;
+    expect(fromColleagues).toBeGreaterThan(0.3);
+    expect(fromColleagues).toBeLessThan(0.8);
   });
 });
 
