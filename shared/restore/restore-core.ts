@@ -13,6 +13,7 @@ import { Tables } from '../storage/tables';
 import type { TenantStore } from '../tenants/tenant-store';
 import type { Clock } from '../time/clock';
 import { GraphCodeMailer, VerificationCodes, type CodeMailer } from '../verification/verification-codes';
+import { restoreAlertHooks, type RestoreAlertParts } from './restore-alerts';
 import type { RestoreNotifier } from './restore-engine';
 import { RestoreJobStore } from './restore-job-store';
 import type { RestoreRequestDependencies, VerificationLockoutReporter } from './restore-requests';
@@ -29,6 +30,11 @@ export interface RestoreCoreParts {
   graph: GraphClientFactory;
   notifier?: RestoreNotifier;
   lockouts?: VerificationLockoutReporter;
+  /**
+   * Notifications and audit as the app wires them (green/red when a restore ends, red and an audit
+   * record on a lockout); `notifier`/`lockouts`, when given, take precedence.
+   */
+  alerts?: RestoreAlertParts;
 }
 
 export interface RestoreCore {
@@ -61,21 +67,28 @@ export function createRestoreCore(parts: RestoreCoreParts): RestoreCore {
   const leases = new ResourceLeases(parts.storage.blobs, { durationSeconds: 60 });
   const codes = new VerificationCodes(tables, codeMailer(parts), parts.clock);
   return {
-    restore: (log) => ({
-      jobs,
-      resources: parts.resources,
-      tenants: parts.tenants,
-      reader: parts.reader,
-      leases,
-      queue: parts.queue,
-      clock: parts.clock,
-      graphFor: (tenantId) => parts.graph.forTenant(tenantId),
-      budgetSeconds: parts.settings.SNAPSHOT_JOB_BUDGET_SECONDS,
-      codes,
-      ...(parts.notifier ? { notifier: parts.notifier } : {}),
-      ...(parts.lockouts ? { lockouts: parts.lockouts } : {}),
-      log,
-    }),
+    restore: (log) => {
+      const hooks: { notifier?: RestoreNotifier; lockouts?: VerificationLockoutReporter } = parts.alerts
+        ? restoreAlertHooks(parts.alerts, log)
+        : {};
+      const notifier = parts.notifier ?? hooks.notifier;
+      const lockouts = parts.lockouts ?? hooks.lockouts;
+      return {
+        jobs,
+        resources: parts.resources,
+        tenants: parts.tenants,
+        reader: parts.reader,
+        leases,
+        queue: parts.queue,
+        clock: parts.clock,
+        graphFor: (tenantId) => parts.graph.forTenant(tenantId),
+        budgetSeconds: parts.settings.SNAPSHOT_JOB_BUDGET_SECONDS,
+        codes,
+        ...(notifier ? { notifier } : {}),
+        ...(lockouts ? { lockouts } : {}),
+        log,
+      };
+    },
     export: (log) => ({
       jobs: exportJobs,
       tenants: parts.tenants,
