@@ -31,6 +31,14 @@ export function restoreFolderName(snapshotStartedAt: string): string {
  * byte.
  */
 export class MailRestorer implements WorkloadRestorer {
+  /**
+   * Messages in flight at once. The Graph client lets 4 requests per mailbox through (Outlook's
+   * limit); the other two read and parse their MIME meanwhile, so the 4 never wait on that.
+   */
+  readonly concurrency = 6;
+  /** Folder creations under way in this slice, so concurrent messages of one folder create it once. */
+  private readonly creating = new Map<string, Promise<string>>();
+
   async prepare(ctx: RestoreContext): Promise<string> {
     const path =
       ctx.job.target.kind === 'resource' && ctx.job.target.folderPath.length > 0
@@ -59,8 +67,17 @@ export class MailRestorer implements WorkloadRestorer {
         parentId = known;
         continue;
       }
-      parentId = await ensureChildFolder(ctx.graph, user, parentId, name);
-      ctx.checkpoint.folders[key] = parentId;
+      let creating = this.creating.get(key);
+      if (!creating) {
+        creating = ensureChildFolder(ctx.graph, user, parentId, name).then((id) => {
+          ctx.checkpoint.folders[key] = id;
+          return id;
+        });
+        // A failed creation is tried again by the next message that needs the folder.
+        creating.catch(() => this.creating.delete(key));
+        this.creating.set(key, creating);
+      }
+      parentId = await creating;
     }
     return parentId;
   }
