@@ -30,6 +30,7 @@ import {
   type ExportManifestItem,
 } from './export-job';
 import type { ExportJobStore } from './export-store';
+import { listAttachments, withoutAttachments } from './mime-attachments';
 
 export const EXPORTS_CONTAINER = 'exports';
 export const DOWNLOAD_LINK_MINUTES = 15;
@@ -51,7 +52,8 @@ export interface ExportRequest {
   tenantId: string;
   snapshotId: string;
   scope: RestoreScope;
-  includeAttachments: boolean;
+  /** Mail only: false exports each message without its attachments (listed in the message and the manifest). Default true. */
+  includeAttachments?: boolean;
   requestedBy: string;
 }
 
@@ -88,7 +90,7 @@ export async function createExportJob(
     resourceKind: resource.kind,
     snapshotId: request.snapshotId,
     scope: request.scope,
-    includeAttachments: request.includeAttachments,
+    includeAttachments: request.includeAttachments ?? true,
     state: 'queued',
     requestedBy: request.requestedBy,
     createdAt: now.toISOString(),
@@ -173,17 +175,8 @@ export async function runExportJob(
     },
   };
   await deps.jobs.put(job);
-  if (!job.includeAttachments && job.resourceKind === 'mailbox') {
-    // Stripping attachments from the MIME is not built yet: say so rather than export the wrong thing.
-    job = {
-      ...job,
-      state: 'failed',
-      failureReason: 'exports without attachments are not available yet',
-      updatedAt: deps.clock.now().toISOString(),
-    };
-    await deps.jobs.put(job);
-    return job;
-  }
+  // Files have no attachments: the option concerns mail only.
+  const stripAttachments = job.includeAttachments === false && job.resourceKind === 'mailbox';
 
   const container = await exportsContainer(deps.blobs);
   const blob = container.getBlockBlobClient(job.blobName);
@@ -218,7 +211,15 @@ export async function runExportJob(
           callback(null, chunk);
         },
       });
-      const source: Readable = repository.readContent(entry.content!);
+      // Without attachments: a first pass lists them (nothing kept), the second writes the rest.
+      const omitted =
+        stripAttachments && entry.kind === 'message' && !isJsonDocument(entry)
+          ? await listAttachments(repository.readContent(entry.content!))
+          : undefined;
+      const source: Readable =
+        omitted && omitted.omitted.length > 0
+          ? withoutAttachments(repository.readContent(entry.content!), omitted.omitted, omitted.lineEnding)
+          : repository.readContent(entry.content!);
       const finished = new Promise<void>((resolve, reject) => {
         hashing.on('end', resolve);
         hashing.on('error', reject);
@@ -227,6 +228,7 @@ export async function runExportJob(
       const itemPath = zipPath(path, entry, used);
       zip.addReadStream(source.pipe(hashing), itemPath, { mtime: modified(entry) });
       await finished;
+      const stripped = omitted && omitted.omitted.length > 0;
       items.push({
         path: itemPath,
         source: [...path, entry.name],
@@ -235,6 +237,8 @@ export async function runExportJob(
         size,
         sha256: hash.digest('hex'),
         metadata: entry.metadata ?? {},
+        ...(omitted ? { attachmentsOmitted: omitted.omitted } : {}),
+        ...(stripped ? { original: { size: entry.content!.size, sha256: entry.content!.sha256 } } : {}),
       });
       job.progress = {
         ...job.progress,
