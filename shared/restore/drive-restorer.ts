@@ -12,9 +12,9 @@ import {
 } from './restore-context';
 
 /** Files up to this size go in one PUT; larger ones through an upload session. */
-const SIMPLE_UPLOAD_BYTES = 4 * 1024 * 1024;
+export const SIMPLE_UPLOAD_BYTES = 4 * 1024 * 1024;
 /** Upload session fragments: a multiple of 320 KiB (Graph's rule), 3.2 MiB. */
-const FRAGMENT_BYTES = 10 * 320 * 1024;
+export const FRAGMENT_BYTES = 10 * 320 * 1024;
 
 const conflictBehavior: Record<ConflictPolicy, 'fail' | 'rename' | 'replace'> = {
   skip: 'fail',
@@ -37,10 +37,10 @@ interface Placement {
 export class DriveRestorer implements WorkloadRestorer {
   /**
    * Files in flight at once. SharePoint and OneDrive limit a tenant by resource units per minute,
-   * not by concurrency; four keep the units busy through Graph's latency, and large files stream
+   * not by concurrency; six keep the units busy through Graph's latency, and large files stream
    * one 3.2 MiB fragment at a time each, so memory stays bounded.
    */
-  readonly concurrency = 4;
+  readonly concurrency = 6;
   /** Folder creations under way in this slice, so concurrent files of one folder create it once. */
   private readonly folders = new Map<string, Promise<void>>();
 
