@@ -163,10 +163,12 @@ export async function runExportJob(
     if (entry.kind !== 'folder' && entry.content && inScope(job.scope, path, entry))
       entries.push({ path, entry });
   }
+  const startedAt = deps.clock.now().toISOString();
   job = {
     ...job,
     state: 'running',
-    updatedAt: deps.clock.now().toISOString(),
+    startedAt: job.startedAt ?? startedAt,
+    updatedAt: startedAt,
     progress: {
       itemsDone: 0,
       itemsTotal: entries.length,
@@ -226,7 +228,10 @@ export async function runExportJob(
         source.on('error', reject);
       });
       const itemPath = zipPath(path, entry, used);
-      zip.addReadStream(source.pipe(hashing), itemPath, { mtime: modified(entry) });
+      zip.addReadStream(source.pipe(hashing), itemPath, {
+        mtime: modified(entry),
+        compress: !alreadyCompressed(itemPath),
+      });
       await finished;
       const stripped = omitted && omitted.omitted.length > 0;
       items.push({
@@ -290,6 +295,62 @@ export async function runExportJob(
     zipBytes,
   });
   return job;
+}
+
+/**
+ * Formats that are compressed already (Office Open XML and other zips, images, audio, video):
+ * deflating them again costs the export most of its time and saves next to nothing, so they are
+ * stored. Mail, text, PDF and everything else is deflated.
+ */
+const STORED_EXTENSIONS = new Set([
+  'docx',
+  'xlsx',
+  'pptx',
+  'docm',
+  'xlsm',
+  'pptm',
+  'vsdx',
+  'odt',
+  'ods',
+  'odp',
+  'zip',
+  '7z',
+  'gz',
+  'tgz',
+  'bz2',
+  'xz',
+  'rar',
+  'cab',
+  'jar',
+  'apk',
+  'nupkg',
+  'png',
+  'gif',
+  'jpg',
+  'jpeg',
+  'webp',
+  'heic',
+  'heif',
+  'avif',
+  'mp4',
+  'm4v',
+  'mov',
+  'avi',
+  'mkv',
+  'webm',
+  'wmv',
+  'mp3',
+  'm4a',
+  'aac',
+  'ogg',
+  'opus',
+  'flac',
+  'wma',
+]);
+
+function alreadyCompressed(name: string): boolean {
+  const dot = name.lastIndexOf('.');
+  return dot > name.lastIndexOf('/') && STORED_EXTENSIONS.has(name.slice(dot + 1).toLowerCase());
 }
 
 /** Group conversation threads are JSON documents, not MIME. */

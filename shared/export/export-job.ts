@@ -17,6 +17,8 @@ export interface ExportJob {
   requestedBy: string;
   createdAt: string;
   updatedAt: string;
+  /** When a worker first took the job. */
+  startedAt?: string;
   finishedAt?: string;
   /** `<customer> - <resource> - <yyyy-mm-dd HHmm> - Backup.zip`. */
   fileName: string;
