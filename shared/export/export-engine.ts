@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { PassThrough, Transform, type Readable } from 'node:stream';
+import { PassThrough, Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import {
   BlobSASPermissions,
@@ -11,6 +11,7 @@ import {
 import { ZipFile } from 'yazl';
 import type { SnapshotReader } from '../backup/snapshot-reader';
 import { once } from '../concurrency/once';
+import { Semaphore } from '../concurrency/semaphore';
 import { AppError } from '../errors/app-error';
 import type { Logger } from '../observability/logger';
 import { QueueNames, type JobQueue } from '../queues/job-queues';
@@ -203,7 +204,12 @@ export async function runExportJob(
   const items: ExportManifestItem[] = [];
   let lastSaved = Date.now();
   try {
-    for (const { path, entry } of entries) {
+    const ahead = new ContentReadAhead(entries, (entry) => readAll(repository.readContent(entry.content!)));
+    for (const [index, { path, entry }] of entries.entries()) {
+      // Small items come from the read-ahead (already in memory); large ones stream from the repository.
+      const prefetched = ahead.take(index);
+      const open = async (): Promise<Readable> =>
+        prefetched ? Readable.from([await prefetched]) : repository.readContent(entry.content!);
       const hash = createHash('sha256');
       let size = 0;
       const hashing = new Transform({
@@ -216,12 +222,12 @@ export async function runExportJob(
       // Without attachments: a first pass lists them (nothing kept), the second writes the rest.
       const omitted =
         stripAttachments && entry.kind === 'message' && !isJsonDocument(entry)
-          ? await listAttachments(repository.readContent(entry.content!))
+          ? await listAttachments(await open())
           : undefined;
       const source: Readable =
         omitted && omitted.omitted.length > 0
-          ? withoutAttachments(repository.readContent(entry.content!), omitted.omitted, omitted.lineEnding)
-          : repository.readContent(entry.content!);
+          ? withoutAttachments(await open(), omitted.omitted, omitted.lineEnding)
+          : await open();
       const finished = new Promise<void>((resolve, reject) => {
         hashing.on('end', resolve);
         hashing.on('error', reject);
@@ -295,6 +301,86 @@ export async function runExportJob(
     zipBytes,
   });
   return job;
+}
+
+async function readAll(stream: Readable): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  for await (const chunk of stream) parts.push(chunk as Buffer);
+  return Buffer.concat(parts);
+}
+
+/** Items up to this size are read ahead into memory; larger ones stream when their turn comes. */
+const READ_AHEAD_ITEM_BYTES = 4 * 1024 * 1024;
+/** At most this much read ahead at once, in at most this many items, by this many readers. */
+const READ_AHEAD_BYTES = 32 * 1024 * 1024;
+const READ_AHEAD_ITEMS = 64;
+const READ_AHEAD_READERS = 8;
+
+/**
+ * Reads the content of the next small items while the current one is zipped: each item is a
+ * separate range read of a pack blob, so reading them one after the other would leave the export
+ * waiting on storage round trips. The zip itself stays sequential (a zip is written in order).
+ */
+class ContentReadAhead {
+  private readonly pending = new Map<number, Promise<Buffer>>();
+  private readonly readers: Semaphore;
+  private next = 0;
+  private heldBytes = 0;
+
+  constructor(
+    private readonly entries: readonly { entry: TreeEntry }[],
+    private readonly read: (entry: TreeEntry) => Promise<Buffer>,
+  ) {
+    this.readers = new Semaphore(READ_AHEAD_READERS);
+  }
+
+  private sizeOf(index: number): number {
+    return this.entries[index]!.entry.content?.size ?? 0;
+  }
+
+  /** The content of item `index` if it is small (read ahead or read now; call in order), else undefined: stream it. */
+  take(index: number): Promise<Buffer> | undefined {
+    const taken = this.pending.get(index);
+    if (taken) {
+      // The caller owns it now: its bytes no longer count against the read-ahead.
+      this.pending.delete(index);
+      this.heldBytes -= this.sizeOf(index);
+    }
+    const content =
+      taken ?? (this.sizeOf(index) <= READ_AHEAD_ITEM_BYTES ? this.start(index, false) : undefined);
+    this.fill(index + 1);
+    return content;
+  }
+
+  private fill(from: number): void {
+    this.next = Math.max(this.next, from);
+    while (this.next < this.entries.length && this.pending.size < READ_AHEAD_ITEMS) {
+      const size = this.sizeOf(this.next);
+      if (size > READ_AHEAD_ITEM_BYTES) {
+        this.next += 1;
+        continue;
+      }
+      if (this.heldBytes + size > READ_AHEAD_BYTES) break;
+      this.pending.set(this.next, this.start(this.next, true));
+      this.next += 1;
+    }
+  }
+
+  private start(index: number, counted: boolean): Promise<Buffer> {
+    const size = this.sizeOf(index);
+    if (counted) this.heldBytes += size;
+    const reading = (async () => {
+      const release = await this.readers.acquire();
+      try {
+        return await this.read(this.entries[index]!.entry);
+      } finally {
+        release();
+      }
+    })();
+    // An item read ahead but never taken (the export failed) must not be an unhandled rejection.
+    reading.catch(() => undefined);
+    return reading;
+  }
 }
 
 /**
