@@ -236,10 +236,9 @@ export async function runExportJob(
       const itemPath = zipPath(path, entry, used);
       zip.addReadStream(source.pipe(hashing), itemPath, {
         mtime: modified(entry),
-        compress: !alreadyCompressed(itemPath),
-        // Fast deflate: an export is a download waited for; level 6 costs about three times the
-        // CPU for a few percent smaller mail.
-        compressionLevel: 1,
+        // Stored when compressed already; else a fast deflate: an export is a download waited
+        // for, and level 6 costs about three times the CPU for a few percent smaller mail.
+        compressionLevel: alreadyCompressed(itemPath) ? 0 : 1,
       });
       await finished;
       const stripped = omitted && omitted.omitted.length > 0;
@@ -282,8 +281,9 @@ export async function runExportJob(
     zip.end();
     await Promise.all([piped, upload]);
   } catch (error) {
+    // With the error, so the blob upload reading `output` fails too instead of waiting for more.
     (zip.outputStream as unknown as Readable).destroy();
-    output.destroy();
+    output.destroy(error instanceof Error ? error : new Error(String(error)));
     await Promise.allSettled([piped, upload]);
     throw error;
   }

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -27,6 +27,9 @@ import { snapshotContents } from '../backup/expected-state';
 
 const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
 
+/** How each entry of a zip is stored: 0 stored, 8 deflated. */
+const methods = new Map<string, number>();
+
 /** Every entry of a zip, read with yauzl (a real unzip). */
 async function unzip(zipBytes: Buffer): Promise<Map<string, Buffer>> {
   const zip = await new Promise<ZipFile>((resolve, reject) =>
@@ -35,6 +38,7 @@ async function unzip(zipBytes: Buffer): Promise<Map<string, Buffer>> {
   const out = new Map<string, Buffer>();
   await new Promise<void>((resolve, reject) => {
     zip.on('entry', (entry: Entry) => {
+      methods.set(entry.fileName, entry.compressionMethod);
       zip.openReadStream(entry, (err, stream) => {
         if (err) return reject(err);
         const parts: Buffer[] = [];
@@ -258,10 +262,25 @@ describe('export to a zip download', () => {
   it('exports a OneDrive with files as themselves; expired exports are deleted', async () => {
     const tenant = await stack.simulator.control.tenant(stack.tenantId);
     const user = tenant.users.find((u) => u.driveId)!;
+    await stack.simulator.control.putFile(
+      stack.tenantId,
+      user.driveId!,
+      'Photos/holiday.jpg',
+      randomBytes(70_000),
+    );
+    await stack.simulator.control.putFile(
+      stack.tenantId,
+      user.driveId!,
+      'Notes/readme.txt',
+      Buffer.from('plain text compresses well. '.repeat(2000)),
+    );
     const resource = await stack.protect('onedrive', user.id, user.userPrincipalName);
     const snapshot = await stack.snapshot(resource.resourceId);
     const { job, bytes } = await exportToEnd(snapshot.snapshotId);
     const entries = await unzip(bytes);
+    // Compressed formats are stored as they are; everything else is deflated.
+    expect(methods.get('content/Photos/holiday.jpg')).toBe(0);
+    expect(methods.get('content/Notes/readme.txt')).toBe(8);
     const repository = await stack.deps.repositoryFor(stack.tenantId);
     const expected = await snapshotContents(repository, snapshot.manifestRoot!);
     const got = new Map(
