@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto';
-import { PassThrough, Transform, type Readable } from 'node:stream';
+import { PassThrough, Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { BlobServiceClient, ContainerClient } from '@azure/storage-blob';
 import { ZipFile } from 'yazl';
 import type { SnapshotReader } from '../backup/snapshot-reader';
 import { once } from '../concurrency/once';
+import { Semaphore } from '../concurrency/semaphore';
 import { AppError } from '../errors/app-error';
 import type { Logger } from '../observability/logger';
 import { QueueNames, type JobQueue } from '../queues/job-queues';
@@ -25,6 +26,7 @@ import {
   type ExportManifestItem,
 } from './export-job';
 import type { ExportJobStore } from './export-store';
+import { listAttachments, withoutAttachments } from './mime-attachments';
 
 export const EXPORTS_CONTAINER = 'exports';
 export const DOWNLOAD_LINK_MINUTES = 15;
@@ -46,7 +48,8 @@ export interface ExportRequest {
   tenantId: string;
   snapshotId: string;
   scope: RestoreScope;
-  includeAttachments: boolean;
+  /** Mail only: false exports each message without its attachments (listed in the message and the manifest). Default true. */
+  includeAttachments?: boolean;
   requestedBy: string;
 }
 
@@ -83,7 +86,7 @@ export async function createExportJob(
     resourceKind: resource.kind,
     snapshotId: request.snapshotId,
     scope: request.scope,
-    includeAttachments: request.includeAttachments,
+    includeAttachments: request.includeAttachments ?? true,
     state: 'queued',
     requestedBy: request.requestedBy,
     createdAt: now.toISOString(),
@@ -156,10 +159,12 @@ export async function runExportJob(
     if (entry.kind !== 'folder' && entry.content && inScope(job.scope, path, entry))
       entries.push({ path, entry });
   }
+  const startedAt = deps.clock.now().toISOString();
   job = {
     ...job,
     state: 'running',
-    updatedAt: deps.clock.now().toISOString(),
+    startedAt: job.startedAt ?? startedAt,
+    updatedAt: startedAt,
     progress: {
       itemsDone: 0,
       itemsTotal: entries.length,
@@ -168,17 +173,8 @@ export async function runExportJob(
     },
   };
   await deps.jobs.put(job);
-  if (!job.includeAttachments && job.resourceKind === 'mailbox') {
-    // Stripping attachments from the MIME is not built yet: say so rather than export the wrong thing.
-    job = {
-      ...job,
-      state: 'failed',
-      failureReason: 'exports without attachments are not available yet',
-      updatedAt: deps.clock.now().toISOString(),
-    };
-    await deps.jobs.put(job);
-    return job;
-  }
+  // Files have no attachments: the option concerns mail only.
+  const stripAttachments = job.includeAttachments === false && job.resourceKind === 'mailbox';
 
   const container = await exportsContainer(deps.blobs);
   const blob = container.getBlockBlobClient(job.blobName);
@@ -203,7 +199,12 @@ export async function runExportJob(
   const items: ExportManifestItem[] = [];
   let lastSaved = Date.now();
   try {
-    for (const { path, entry } of entries) {
+    const ahead = new ContentReadAhead(entries, (entry) => readAll(repository.readContent(entry.content!)));
+    for (const [index, { path, entry }] of entries.entries()) {
+      // Small items come from the read-ahead (already in memory); large ones stream from the repository.
+      const prefetched = ahead.take(index);
+      const open = async (): Promise<Readable> =>
+        prefetched ? Readable.from([await prefetched]) : repository.readContent(entry.content!);
       const hash = createHash('sha256');
       let size = 0;
       const hashing = new Transform({
@@ -213,15 +214,29 @@ export async function runExportJob(
           callback(null, chunk);
         },
       });
-      const source: Readable = repository.readContent(entry.content!);
+      // Without attachments: a first pass lists them (nothing kept), the second writes the rest.
+      const omitted =
+        stripAttachments && entry.kind === 'message' && !isJsonDocument(entry)
+          ? await listAttachments(await open())
+          : undefined;
+      const source: Readable =
+        omitted && omitted.omitted.length > 0
+          ? withoutAttachments(await open(), omitted.omitted, omitted.lineEnding)
+          : await open();
       const finished = new Promise<void>((resolve, reject) => {
         hashing.on('end', resolve);
         hashing.on('error', reject);
         source.on('error', reject);
       });
       const itemPath = zipPath(path, entry, used);
-      zip.addReadStream(source.pipe(hashing), itemPath, { mtime: modified(entry) });
+      zip.addReadStream(source.pipe(hashing), itemPath, {
+        mtime: modified(entry),
+        // Stored when compressed already; else a fast deflate: an export is a download waited
+        // for, and level 6 costs about three times the CPU for a few percent smaller mail.
+        compressionLevel: alreadyCompressed(itemPath) ? 0 : 1,
+      });
       await finished;
+      const stripped = omitted && omitted.omitted.length > 0;
       items.push({
         path: itemPath,
         source: [...path, entry.name],
@@ -230,6 +245,8 @@ export async function runExportJob(
         size,
         sha256: hash.digest('hex'),
         metadata: entry.metadata ?? {},
+        ...(omitted ? { attachmentsOmitted: omitted.omitted } : {}),
+        ...(stripped ? { original: { size: entry.content!.size, sha256: entry.content!.sha256 } } : {}),
       });
       job.progress = {
         ...job.progress,
@@ -259,8 +276,9 @@ export async function runExportJob(
     zip.end();
     await Promise.all([piped, upload]);
   } catch (error) {
+    // With the error, so the blob upload reading `output` fails too instead of waiting for more.
     (zip.outputStream as unknown as Readable).destroy();
-    output.destroy();
+    output.destroy(error instanceof Error ? error : new Error(String(error)));
     await Promise.allSettled([piped, upload]);
     throw error;
   }
@@ -281,6 +299,142 @@ export async function runExportJob(
     zipBytes,
   });
   return job;
+}
+
+async function readAll(stream: Readable): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  for await (const chunk of stream) parts.push(chunk as Buffer);
+  return Buffer.concat(parts);
+}
+
+/** Items up to this size are read ahead into memory; larger ones stream when their turn comes. */
+const READ_AHEAD_ITEM_BYTES = 4 * 1024 * 1024;
+/** At most this much read ahead at once, in at most this many items, by this many readers. */
+const READ_AHEAD_BYTES = 32 * 1024 * 1024;
+const READ_AHEAD_ITEMS = 64;
+const READ_AHEAD_READERS = 8;
+
+/**
+ * Reads the content of the next small items while the current one is zipped: each item is a
+ * separate range read of a pack blob, so reading them one after the other would leave the export
+ * waiting on storage round trips. The zip itself stays sequential (a zip is written in order).
+ */
+class ContentReadAhead {
+  private readonly pending = new Map<number, Promise<Buffer>>();
+  private readonly readers: Semaphore;
+  private next = 0;
+  private heldBytes = 0;
+
+  constructor(
+    private readonly entries: readonly { entry: TreeEntry }[],
+    private readonly read: (entry: TreeEntry) => Promise<Buffer>,
+  ) {
+    this.readers = new Semaphore(READ_AHEAD_READERS);
+  }
+
+  private sizeOf(index: number): number {
+    return this.entries[index]!.entry.content?.size ?? 0;
+  }
+
+  /** The content of item `index` if it is small (read ahead or read now; call in order), else undefined: stream it. */
+  take(index: number): Promise<Buffer> | undefined {
+    const taken = this.pending.get(index);
+    if (taken) {
+      // The caller owns it now: its bytes no longer count against the read-ahead.
+      this.pending.delete(index);
+      this.heldBytes -= this.sizeOf(index);
+    }
+    const content =
+      taken ?? (this.sizeOf(index) <= READ_AHEAD_ITEM_BYTES ? this.start(index, false) : undefined);
+    this.fill(index + 1);
+    return content;
+  }
+
+  private fill(from: number): void {
+    this.next = Math.max(this.next, from);
+    while (this.next < this.entries.length && this.pending.size < READ_AHEAD_ITEMS) {
+      const size = this.sizeOf(this.next);
+      if (size > READ_AHEAD_ITEM_BYTES) {
+        this.next += 1;
+        continue;
+      }
+      if (this.heldBytes + size > READ_AHEAD_BYTES) break;
+      this.pending.set(this.next, this.start(this.next, true));
+      this.next += 1;
+    }
+  }
+
+  private start(index: number, counted: boolean): Promise<Buffer> {
+    const size = this.sizeOf(index);
+    if (counted) this.heldBytes += size;
+    const reading = (async () => {
+      const release = await this.readers.acquire();
+      try {
+        return await this.read(this.entries[index]!.entry);
+      } finally {
+        release();
+      }
+    })();
+    // An item read ahead but never taken (the export failed) must not be an unhandled rejection.
+    reading.catch(() => undefined);
+    return reading;
+  }
+}
+
+/**
+ * Formats that are compressed already (Office Open XML and other zips, images, audio, video):
+ * deflating them again costs the export most of its time and saves next to nothing, so they are
+ * stored. Mail, text, PDF and everything else is deflated.
+ */
+const STORED_EXTENSIONS = new Set([
+  'docx',
+  'xlsx',
+  'pptx',
+  'docm',
+  'xlsm',
+  'pptm',
+  'vsdx',
+  'odt',
+  'ods',
+  'odp',
+  'zip',
+  '7z',
+  'gz',
+  'tgz',
+  'bz2',
+  'xz',
+  'rar',
+  'cab',
+  'jar',
+  'apk',
+  'nupkg',
+  'png',
+  'gif',
+  'jpg',
+  'jpeg',
+  'webp',
+  'heic',
+  'heif',
+  'avif',
+  'mp4',
+  'm4v',
+  'mov',
+  'avi',
+  'mkv',
+  'webm',
+  'wmv',
+  'mp3',
+  'm4a',
+  'aac',
+  'ogg',
+  'opus',
+  'flac',
+  'wma',
+]);
+
+function alreadyCompressed(name: string): boolean {
+  const dot = name.lastIndexOf('.');
+  return dot > name.lastIndexOf('/') && STORED_EXTENSIONS.has(name.slice(dot + 1).toLowerCase());
 }
 
 /** Group conversation threads are JSON documents, not MIME. */

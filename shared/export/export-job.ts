@@ -1,5 +1,6 @@
 import type { ResourceKind } from '../resources/resource';
 import type { RestoreScope } from '../restore/restore-job';
+import type { OmittedAttachment } from './mime-attachments';
 
 export type ExportState = 'queued' | 'running' | 'completed' | 'failed' | 'expired';
 
@@ -10,11 +11,14 @@ export interface ExportJob {
   resourceKind: ResourceKind;
   snapshotId: string;
   scope: RestoreScope;
+  /** false: mail exported without attachments (each message lists what it left out). */
   includeAttachments: boolean;
   state: ExportState;
   requestedBy: string;
   createdAt: string;
   updatedAt: string;
+  /** When a worker first took the job. */
+  startedAt?: string;
   finishedAt?: string;
   /** `<customer> - <resource> - <yyyy-mm-dd HHmm> - Backup.zip`. */
   fileName: string;
@@ -46,6 +50,13 @@ export interface ExportManifestItem {
   sha256: string;
   /** The item's metadata in the snapshot (dates, read state, flags, drive id …): what an import restores with. */
   metadata?: Record<string, unknown>;
+  /**
+   * Exports without attachments: what was left out of this message (empty: it had none, and the
+   * entry is the original MIME). `size` and `sha256` above are of the entry as written.
+   */
+  attachmentsOmitted?: OmittedAttachment[];
+  /** The backed-up message's own size and SHA-256, when attachments were left out of the entry. */
+  original?: { size: number; sha256: string };
 }
 
 /** A folder of the snapshot with its metadata (mail folder ids, library drive ids). */

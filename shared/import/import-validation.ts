@@ -45,6 +45,19 @@ const manifestSchema = z.object({
       size: z.number().int().nonnegative(),
       sha256: z.string().regex(/^[0-9a-f]{64}$/),
       metadata: z.record(z.string(), z.unknown()).optional(),
+      attachmentsOmitted: z
+        .array(
+          z.object({
+            name: z.string(),
+            contentType: z.string(),
+            disposition: z.enum(['attachment', 'inline']),
+            size: z.number().int().nonnegative(),
+          }),
+        )
+        .optional(),
+      original: z
+        .object({ size: z.number().int().nonnegative(), sha256: z.string().regex(/^[0-9a-f]{64}$/) })
+        .optional(),
     }),
   ),
 });

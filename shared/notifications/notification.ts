@@ -11,7 +11,10 @@ export type NotificationCategory =
   | 'licences-exhausted'
   | 'available-to-add'
   | 'protection-added'
-  | 'condition-cleared';
+  | 'condition-cleared'
+  | 'restore-finished'
+  | 'restore-failed'
+  | 'restore-lockout';
 
 export interface Notification {
   notificationId: string;

@@ -1,6 +1,7 @@
 import type { SnapshotRecord } from '../backup/snapshot-record';
 import type { Logger } from '../observability/logger';
 import type { Resource } from '../resources/resource';
+import type { RestoreJob } from '../restore/restore-job';
 import type { ResourceStore } from '../resources/resource-store';
 import type { TenantStore } from '../tenants/tenant-store';
 import type { Clock } from '../time/clock';
@@ -110,6 +111,81 @@ export class Notifier {
         `The backup of ${name} completed without skipped items.`,
       );
     }
+  }
+
+  /**
+   * A restore ended. Finished (with or without warnings): green with its counts, and any open
+   * "restore failed" or "lockout" alert of the resource clears. Failed: red (mailed), open until a
+   * restore of the resource finishes. Cancelled by the admin: nothing (they know).
+   */
+  async restoreEnded(job: RestoreJob): Promise<void> {
+    const name = await this.describe(job.tenantId, job.resourceId);
+    const to = await this.destinationOf(job);
+    const { restored, skippedCount, failedCount } = job.report;
+    const counts = `${restored} restored, ${skippedCount} skipped, ${failedCount} failed`;
+    if (job.state === 'completed' || job.state === 'completed-with-warnings') {
+      await this.inform({
+        tenantId: job.tenantId,
+        severity: 'green',
+        category: 'restore-finished',
+        resourceId: job.resourceId,
+        message: `The restore of ${name}${to} finished: ${counts}.`,
+      });
+      await this.resolve(
+        job.tenantId,
+        'restore-failed',
+        job.resourceId,
+        `Restores of ${name} succeed again.`,
+      );
+      await this.resolve(
+        job.tenantId,
+        'restore-lockout',
+        job.resourceId,
+        `A restore of ${name} was verified and finished.`,
+      );
+      return;
+    }
+    if (job.state !== 'failed') return;
+    await this.alert({
+      tenantId: job.tenantId,
+      severity: 'red',
+      category: 'restore-failed',
+      resourceId: job.resourceId,
+      message: `The restore of ${name}${to} failed: ${job.failureReason ?? 'unknown error'} (${counts} before it stopped).`,
+    });
+  }
+
+  /**
+   * The fifth wrong verification code cancelled a restore: red (mailed). One open alert per
+   * resource, so repeated guessing does not flood the admin's inbox; it clears when a restore of
+   * the resource is verified and finishes.
+   */
+  async restoreLockedOut(job: RestoreJob): Promise<void> {
+    const name = await this.describe(job.tenantId, job.resourceId);
+    await this.alert({
+      tenantId: job.tenantId,
+      severity: 'red',
+      category: 'restore-lockout',
+      resourceId: job.resourceId,
+      message: `A restore of ${name} requested by ${job.requestedBy} was cancelled after 5 wrong verification codes.`,
+    });
+  }
+
+  /** "the mailbox Ana <ana@…>", or the bare id when the resource record is gone. */
+  private async describe(tenantId: string, resourceId: string): Promise<string> {
+    try {
+      return label(await this.deps.resources.get(tenantId, resourceId));
+    } catch {
+      return resourceId;
+    }
+  }
+
+  private async destinationOf(job: RestoreJob): Promise<string> {
+    if (job.target.kind === 'resource' && job.target.resourceId !== job.resourceId) {
+      const path = job.target.folderPath.length ? ` (${job.target.folderPath.join('/')})` : '';
+      return ` to ${await this.describe(job.tenantId, job.target.resourceId)}${path}`;
+    }
+    return job.destination && job.destination !== 'original location' ? ` into "${job.destination}"` : '';
   }
 
   /**

@@ -12,9 +12,9 @@ import {
 } from './restore-context';
 
 /** Files up to this size go in one PUT; larger ones through an upload session. */
-const SIMPLE_UPLOAD_BYTES = 4 * 1024 * 1024;
+export const SIMPLE_UPLOAD_BYTES = 4 * 1024 * 1024;
 /** Upload session fragments: a multiple of 320 KiB (Graph's rule), 3.2 MiB. */
-const FRAGMENT_BYTES = 10 * 320 * 1024;
+export const FRAGMENT_BYTES = 10 * 320 * 1024;
 
 const conflictBehavior: Record<ConflictPolicy, 'fail' | 'rename' | 'replace'> = {
   skip: 'fail',
@@ -35,12 +35,21 @@ interface Placement {
  * through Graph and are reported as skipped.
  */
 export class DriveRestorer implements WorkloadRestorer {
+  /**
+   * Files in flight at once. SharePoint and OneDrive limit a tenant by resource units per minute,
+   * not by concurrency; six keep the units busy through Graph's latency, and large files stream
+   * one 3.2 MiB fragment at a time each, so memory stays bounded.
+   */
+  readonly concurrency = 6;
+  /** Folder creations under way in this slice, so concurrent files of one folder create it once. */
+  private readonly folders = new Map<string, Promise<void>>();
+
   async prepare(ctx: RestoreContext): Promise<string> {
     if (ctx.job.target.kind === 'resource') {
       const driveId = await defaultDriveId(ctx.graph, ctx.target);
       ctx.checkpoint.folders['drive:target'] = driveId;
       for (let i = 1; i <= ctx.job.target.folderPath.length; i++) {
-        await ensureFolder(ctx, driveId, ctx.job.target.folderPath.slice(0, i));
+        await this.ensureFolder(ctx, driveId, ctx.job.target.folderPath.slice(0, i));
       }
       return `${ctx.target.displayName}/${ctx.job.target.folderPath.join('/')}`;
     }
@@ -48,6 +57,22 @@ export class DriveRestorer implements WorkloadRestorer {
       ctx.checkpoint.folders['drive:target'] = await defaultDriveId(ctx.graph, ctx.target);
     }
     return 'original location';
+  }
+
+  /** Creates a folder, parents first, once per slice however many files wait for it; an existing one is fine. */
+  private ensureFolder(ctx: RestoreContext, driveId: string, path: string[]): Promise<void> {
+    const key = `${driveId}:${path.join('/')}`;
+    if (ctx.checkpoint.folders[`drivefolder:${key}`]) return Promise.resolve();
+    let creating = this.folders.get(key);
+    if (!creating) {
+      creating = (async () => {
+        if (path.length > 1) await this.ensureFolder(ctx, driveId, path.slice(0, -1));
+        await createFolder(ctx, driveId, path);
+      })();
+      creating.catch(() => this.folders.delete(key));
+      this.folders.set(key, creating);
+    }
+    return creating;
   }
 
   /** The drive and path of an entry, or a reason it cannot be restored. */
@@ -70,10 +95,12 @@ export class DriveRestorer implements WorkloadRestorer {
     if (typeof placement === 'string') return { kind: 'skipped', reason: placement };
     const { driveId, path } = placement;
     if (item.entry.kind === 'folder') {
-      if (path.length > 0) await ensureFolder(ctx, driveId, path);
+      if (path.length > 0) await this.ensureFolder(ctx, driveId, path);
       return { kind: 'restored', bytes: 0 };
     }
     if (!item.entry.content) return { kind: 'skipped', reason: 'no content in the snapshot' };
+    // Its folder may still be being created by another slot (items run a few at a time).
+    if (path.length > 1) await this.ensureFolder(ctx, driveId, path.slice(0, -1));
     const size = item.entry.content.size;
     const behavior = conflictBehavior[ctx.job.conflict];
     try {
@@ -172,8 +199,8 @@ async function libraryOf(ctx: RestoreContext, name: string): Promise<string | un
   return typeof driveId === 'string' ? driveId : undefined;
 }
 
-/** Creates a folder (parents first); an existing one is fine. */
-async function ensureFolder(ctx: RestoreContext, driveId: string, path: string[]): Promise<void> {
+/** Creates one folder (its parent must exist); an existing one is fine. */
+async function createFolder(ctx: RestoreContext, driveId: string, path: string[]): Promise<void> {
   const key = `drivefolder:${driveId}:${path.join('/')}`;
   if (ctx.checkpoint.folders[key]) return;
   const parent = path.slice(0, -1);

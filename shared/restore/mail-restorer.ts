@@ -31,6 +31,14 @@ export function restoreFolderName(snapshotStartedAt: string): string {
  * byte.
  */
 export class MailRestorer implements WorkloadRestorer {
+  /**
+   * Messages in flight at once. The Graph client lets 4 requests per mailbox through (Outlook's
+   * limit); the other four read and parse their MIME meanwhile, so the 4 never wait on that.
+   */
+  readonly concurrency = 8;
+  /** Folder creations under way in this slice, so concurrent messages of one folder create it once. */
+  private readonly creating = new Map<string, Promise<string>>();
+
   async prepare(ctx: RestoreContext): Promise<string> {
     const path =
       ctx.job.target.kind === 'resource' && ctx.job.target.folderPath.length > 0
@@ -59,8 +67,17 @@ export class MailRestorer implements WorkloadRestorer {
         parentId = known;
         continue;
       }
-      parentId = await ensureChildFolder(ctx.graph, user, parentId, name);
-      ctx.checkpoint.folders[key] = parentId;
+      let creating = this.creating.get(key);
+      if (!creating) {
+        creating = ensureChildFolder(ctx.graph, user, parentId, name).then((id) => {
+          ctx.checkpoint.folders[key] = id;
+          return id;
+        });
+        // A failed creation is tried again by the next message that needs the folder.
+        creating.catch(() => this.creating.delete(key));
+        this.creating.set(key, creating);
+      }
+      parentId = await creating;
     }
     return parentId;
   }
@@ -76,49 +93,62 @@ export class MailRestorer implements WorkloadRestorer {
     }
     const folderId = await this.folderFor(ctx, this.destinationPath(ctx), item.path);
     const mime = await readAll(ctx.repository, entry);
-    const parsed = await simpleParser(mime, { skipTextToHtml: true, skipImageLinks: true });
-    const m = entry.metadata ?? {};
-    const attachments = parsed.attachments;
-    const attachmentBytes = attachments.reduce((sum, a) => sum + a.size, 0);
-    const body = parsed.html
-      ? { contentType: 'html', content: parsed.html }
-      : { contentType: 'text', content: parsed.text ?? '' };
-    const inlineAttachments = attachmentBytes + body.content.length <= SINGLE_REQUEST_BYTES;
-    const properties = [{ id: 'Integer 0x0E07', value: String(m.isRead === true ? MSGFLAG_READ : 0) }];
-    if (typeof m.receivedDateTime === 'string') {
-      properties.push({ id: 'SystemTime 0x0E06', value: m.receivedDateTime });
-    }
-    const sent = typeof m.sentDateTime === 'string' ? m.sentDateTime : parsed.date?.toISOString();
-    if (sent) properties.push({ id: 'SystemTime 0x0039', value: sent });
-    const message = {
-      subject: parsed.subject ?? '',
-      body,
-      from: recipients(parsed.from)[0],
-      toRecipients: recipients(parsed.to),
-      ccRecipients: recipients(parsed.cc),
-      bccRecipients: recipients(parsed.bcc),
-      replyTo: recipients(parsed.replyTo),
-      ...(parsed.messageId ? { internetMessageId: parsed.messageId } : {}),
-      isRead: m.isRead === true,
-      importance: typeof m.importance === 'string' ? m.importance : 'normal',
-      categories: Array.isArray(m.categories) ? m.categories : [],
-      flag: { flagStatus: typeof m.flagStatus === 'string' ? m.flagStatus : 'notFlagged' },
-      singleValueExtendedProperties: properties,
-      ...(inlineAttachments && attachments.length > 0
-        ? { attachments: attachments.map(fileAttachment) }
-        : {}),
-    };
+    const { message, separate } = await messageCreateRequest(mime, entry.metadata ?? {});
     const user = ctx.target.graphId;
     const created = await ctx.graph.post<{ id: string }>(
       `/users/${user}/mailFolders/${folderId}/messages`,
       message,
       { headers: { Prefer: PREFER }, what: 'restore a message' },
     );
-    if (!inlineAttachments) {
-      for (const attachment of attachments) await addAttachment(ctx.graph, user, created.id, attachment);
-    }
+    for (const attachment of separate) await addAttachment(ctx.graph, user, created.id, attachment);
     return { kind: 'restored', bytes: mime.length };
   }
+}
+
+/**
+ * The JSON create of a backed-up message (not a draft: PR_MESSAGE_FLAGS, delivery and submit time
+ * set) and the attachments too large to go inline, which are added after the create.
+ */
+export async function messageCreateRequest(
+  mime: Buffer,
+  m: Record<string, unknown>,
+): Promise<{ message: Record<string, unknown>; separate: Attachment[] }> {
+  // Only the HTML body, or the text one when there is no HTML, is sent: no conversions between them.
+  const parsed = await simpleParser(mime, {
+    skipTextToHtml: true,
+    skipHtmlToText: true,
+    skipImageLinks: true,
+    skipTextLinks: true,
+  });
+  const attachments = parsed.attachments;
+  const attachmentBytes = attachments.reduce((sum, a) => sum + a.size, 0);
+  const body = parsed.html
+    ? { contentType: 'html', content: parsed.html }
+    : { contentType: 'text', content: parsed.text ?? '' };
+  const inlineAttachments = attachmentBytes + body.content.length <= SINGLE_REQUEST_BYTES;
+  const properties = [{ id: 'Integer 0x0E07', value: String(m.isRead === true ? MSGFLAG_READ : 0) }];
+  if (typeof m.receivedDateTime === 'string') {
+    properties.push({ id: 'SystemTime 0x0E06', value: m.receivedDateTime });
+  }
+  const sent = typeof m.sentDateTime === 'string' ? m.sentDateTime : parsed.date?.toISOString();
+  if (sent) properties.push({ id: 'SystemTime 0x0039', value: sent });
+  const message = {
+    subject: parsed.subject ?? '',
+    body,
+    from: recipients(parsed.from)[0],
+    toRecipients: recipients(parsed.to),
+    ccRecipients: recipients(parsed.cc),
+    bccRecipients: recipients(parsed.bcc),
+    replyTo: recipients(parsed.replyTo),
+    ...(parsed.messageId ? { internetMessageId: parsed.messageId } : {}),
+    isRead: m.isRead === true,
+    importance: typeof m.importance === 'string' ? m.importance : 'normal',
+    categories: Array.isArray(m.categories) ? m.categories : [],
+    flag: { flagStatus: typeof m.flagStatus === 'string' ? m.flagStatus : 'notFlagged' },
+    singleValueExtendedProperties: properties,
+    ...(inlineAttachments && attachments.length > 0 ? { attachments: attachments.map(fileAttachment) } : {}),
+  };
+  return { message, separate: inlineAttachments ? [] : attachments };
 }
 
 function recipients(value: AddressObject | AddressObject[] | undefined) {
@@ -141,7 +171,7 @@ function fileAttachment(a: Attachment) {
 }
 
 /** Small attachments in one POST; larger ones through an Outlook attachment upload session. */
-async function addAttachment(
+export async function addAttachment(
   graph: TenantGraph,
   user: string,
   messageId: string,

@@ -33,6 +33,8 @@ export interface RestoreContext {
 
 /** Restores one workload's items; folders come before what they hold. */
 export interface WorkloadRestorer {
+  /** Items restored at once within one job slice (Graph's limits for the workload decide). */
+  readonly concurrency: number;
   /** Sets up the destination (restore folder, target drive); returns a description of it. */
   prepare(ctx: RestoreContext): Promise<string>;
   restore(ctx: RestoreContext, item: RestoreItem): Promise<ItemOutcome>;
@@ -49,21 +51,37 @@ export function encodePath(segments: readonly string[]): string {
   return segments.map((s) => encodeURIComponent(s)).join('/');
 }
 
-/** PUTs `bytes` to an upload URL in order, without Authorization (Graph's rule for upload URLs). */
+/** Throttled fragment PUTs are retried this often, after Graph's Retry-After. */
+const FRAGMENT_THROTTLE_RETRIES = 20;
+const MAX_FRAGMENT_WAIT_MS = 60_000;
+
+/**
+ * PUTs `bytes` to an upload URL in order, without Authorization (Graph's rule for upload URLs).
+ * These requests bypass the Graph client's middleware, so throttling (429, or 503 with
+ * Retry-After; Outlook counts them against the mailbox's 4 concurrent requests) is waited out here.
+ */
 export async function putFragment(
   uploadUrl: string,
   bytes: Buffer,
   start: number,
   total: number,
 ): Promise<{ status: number; body: string }> {
-  const response = await fetch(uploadUrl, {
-    method: 'PUT',
-    headers: {
-      'Content-Type': 'application/octet-stream',
-      'Content-Length': String(bytes.length),
-      'Content-Range': `bytes ${start}-${start + bytes.length - 1}/${total}`,
-    },
-    body: bytes,
-  });
-  return { status: response.status, body: await response.text() };
+  for (let attempt = 1; ; attempt++) {
+    const response = await fetch(uploadUrl, {
+      method: 'PUT',
+      headers: {
+        'Content-Type': 'application/octet-stream',
+        'Content-Length': String(bytes.length),
+        'Content-Range': `bytes ${start}-${start + bytes.length - 1}/${total}`,
+      },
+      body: bytes,
+    });
+    const body = await response.text();
+    const retryAfter = Number(response.headers.get('retry-after'));
+    const throttled =
+      response.status === 429 || (response.status === 503 && Number.isFinite(retryAfter) && retryAfter > 0);
+    if (!throttled || attempt > FRAGMENT_THROTTLE_RETRIES) return { status: response.status, body };
+    const waitMs = Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter * 1000 : 1000 * attempt;
+    await new Promise((resolve) => setTimeout(resolve, Math.min(waitMs, MAX_FRAGMENT_WAIT_MS)));
+  }
 }

@@ -14,6 +14,7 @@ import { Tables } from '../storage/tables';
 import type { TenantStore } from '../tenants/tenant-store';
 import type { Clock } from '../time/clock';
 import { GraphCodeMailer, VerificationCodes, type CodeMailer } from '../verification/verification-codes';
+import { restoreAlertHooks, type RestoreAlertParts } from './restore-alerts';
 import type { RestoreNotifier } from './restore-engine';
 import { RestoreJobStore } from './restore-job-store';
 import type { RestoreRequestDependencies, VerificationLockoutReporter } from './restore-requests';
@@ -32,6 +33,11 @@ export interface RestoreCoreParts {
   lockouts?: VerificationLockoutReporter;
   /** How verification codes are sent (default: Graph sendMail from NOTIFICATION_MAIL_SENDER). */
   mailer?: CodeMailer;
+  /**
+   * Notifications and audit as the app wires them (green/red when a restore ends, red and an audit
+   * record on a lockout); `notifier`/`lockouts`, when given, take precedence.
+   */
+  alerts?: RestoreAlertParts;
 }
 
 export interface RestoreCore {
@@ -71,22 +77,29 @@ export function createRestoreCore(parts: RestoreCoreParts): RestoreCore {
   });
   const imports = uploads.sources();
   return {
-    restore: (log) => ({
-      jobs,
-      resources: parts.resources,
-      tenants: parts.tenants,
-      reader: parts.reader,
-      leases,
-      queue: parts.queue,
-      clock: parts.clock,
-      graphFor: (tenantId) => parts.graph.forTenant(tenantId),
-      budgetSeconds: parts.settings.SNAPSHOT_JOB_BUDGET_SECONDS,
-      codes,
-      imports,
-      ...(parts.notifier ? { notifier: parts.notifier } : {}),
-      ...(parts.lockouts ? { lockouts: parts.lockouts } : {}),
-      log,
-    }),
+    restore: (log) => {
+      const hooks: { notifier?: RestoreNotifier; lockouts?: VerificationLockoutReporter } = parts.alerts
+        ? restoreAlertHooks(parts.alerts, log)
+        : {};
+      const notifier = parts.notifier ?? hooks.notifier;
+      const lockouts = parts.lockouts ?? hooks.lockouts;
+      return {
+        jobs,
+        resources: parts.resources,
+        tenants: parts.tenants,
+        reader: parts.reader,
+        leases,
+        queue: parts.queue,
+        clock: parts.clock,
+        graphFor: (tenantId) => parts.graph.forTenant(tenantId),
+        budgetSeconds: parts.settings.SNAPSHOT_JOB_BUDGET_SECONDS,
+        codes,
+        imports,
+        ...(notifier ? { notifier } : {}),
+        ...(lockouts ? { lockouts } : {}),
+        log,
+      };
+    },
     export: (log) => ({
       jobs: exportJobs,
       tenants: parts.tenants,

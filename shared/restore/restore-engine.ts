@@ -11,7 +11,7 @@ import type { ContentSource } from '../import/zip-snapshot';
 import type { ExportManifest } from '../export/export-job';
 import { DriveRestorer } from './drive-restorer';
 import { MailRestorer } from './mail-restorer';
-import type { RestoreItem, WorkloadRestorer } from './restore-context';
+import type { ItemOutcome, RestoreItem, WorkloadRestorer } from './restore-context';
 import {
   MAX_PROBLEMS_LISTED,
   emptyReport,
@@ -202,9 +202,11 @@ function inScope(scope: RestoreScope, item: RestoreItem): boolean {
 }
 
 /**
- * One slice of a restore job (the `restore-jobs` worker). Leased on the job, time-boxed, resumable:
- * every item's completion is checkpointed before the next starts, so a redelivered message or a
- * continuation never restores an item twice.
+ * One slice of a restore job (the `restore-jobs` worker). Leased on the job, time-boxed, resumable.
+ * Items are restored a few at a time (the restorer's `concurrency`, within Graph's limits); each
+ * item's completion is checkpointed before its slot takes the next item, so a redelivered message
+ * or a continuation never restores a finished item again (a crash can repeat at most the items
+ * that were in flight).
  */
 export async function runRestoreJob(
   deps: RestoreEngineDependencies,
@@ -314,31 +316,22 @@ async function restoreItems(
   const restorer = restorerFor(source.kind);
   job.destination = await restorer.prepare(ctx);
   await deps.jobs.put(job);
-  let lastSaved = Date.now();
-  let restoredThisSlice = 0;
 
-  for (const [index, item] of items.entries()) {
-    if (index < checkpoint.next) continue;
-    // At least one item per slice, so a slice always makes progress.
-    if (restoredThisSlice > 0 && deps.clock.now().getTime() >= deadline) {
-      await deps.jobs.writeCheckpoint(job.tenantId, job.jobId, checkpoint);
-      job = { ...job, updatedAt: deps.clock.now().toISOString() };
-      await deps.jobs.put(job);
-      await deps.queue.send(QueueNames.restoreJobs, {
-        tenantId: job.tenantId,
-        jobId: job.jobId,
-      } satisfies RestoreJobMessage);
-      return { kind: 'continued', job };
-    }
+  // Items finished out of order (at most the concurrency) are kept by index until every item
+  // before them is done; `next` then moves past them.
+  const done = new Set(checkpoint.done ?? []);
+  const saver = new CheckpointSaver(() =>
+    deps.jobs.writeCheckpoint(job.tenantId, job.jobId, { ...checkpoint, done: [...done] }),
+  );
+  const inFlight = new Set<Promise<void>>();
+  let failure: { error: unknown } | undefined;
+  let stop: 'deadline' | 'cancelled' | undefined;
+  let cancelled: RestoreJob | undefined;
+  let launched = 0;
+  let lastSaved = Date.now();
+
+  const recordOutcome = (index: number, item: RestoreItem, outcome: ItemOutcome) => {
     const where = [...item.path, item.entry.name].join('/');
-    let outcome;
-    try {
-      outcome = await restorer.restore({ ...ctx, job }, item);
-    } catch (error) {
-      if (error instanceof AppError && (error.code === 'throttled' || error.code === 'unavailable'))
-        throw error;
-      outcome = { kind: 'failed' as const, reason: error instanceof Error ? error.message : String(error) };
-    }
     const report = { ...job.report };
     if (outcome.kind === 'restored') {
       if (item.entry.kind !== 'folder') report.restored += 1;
@@ -357,20 +350,67 @@ async function restoreItems(
       progress.bytesDone += item.entry.content?.size ?? 0;
     }
     job = { ...job, report, progress };
-    restoredThisSlice += 1;
-    checkpoint.next = index + 1;
+    done.add(index);
+    while (done.delete(checkpoint.next)) checkpoint.next += 1;
     checkpoint.report = report;
     checkpoint.progress = progress;
-    // Persisted before the next item: a redelivery resumes after this one.
-    await deps.jobs.writeCheckpoint(job.tenantId, job.jobId, checkpoint);
+  };
+
+  const restoreOne = async (index: number, item: RestoreItem): Promise<void> => {
+    let outcome: ItemOutcome;
+    try {
+      outcome = await restorer.restore({ ...ctx, job }, item);
+    } catch (error) {
+      if (error instanceof AppError && (error.code === 'throttled' || error.code === 'unavailable')) {
+        // Not done: the redelivered message restores it.
+        failure ??= { error };
+        return;
+      }
+      outcome = { kind: 'failed', reason: error instanceof Error ? error.message : String(error) };
+    }
+    recordOutcome(index, item, outcome);
+    // The slot is free only once this item's completion is persisted: a redelivery never
+    // restores more than the items in flight again.
+    await saver.save().catch((error: unknown) => void (failure ??= { error }));
+  };
+
+  for (const [index, item] of items.entries()) {
+    if (index < checkpoint.next || done.has(index)) continue;
+    // At least one item per slice, so a slice always makes progress.
+    if (launched > 0 && deps.clock.now().getTime() >= deadline) {
+      stop = 'deadline';
+      break;
+    }
+    while (inFlight.size >= restorer.concurrency && !failure) await Promise.race(inFlight);
+    if (failure) break;
     if (Date.now() - lastSaved > 1000) {
       // A cancel from the portal stops the job here; progress is saved only while it is not cancelled.
       const current = await deps.jobs.get(job.tenantId, job.jobId);
-      if (current.state === 'cancelled') return { kind: 'finished', job: current };
+      if (current.state === 'cancelled') {
+        stop = 'cancelled';
+        cancelled = current;
+        break;
+      }
       job = { ...job, updatedAt: deps.clock.now().toISOString() };
       await deps.jobs.put(job);
       lastSaved = Date.now();
     }
+    launched += 1;
+    const running: Promise<void> = restoreOne(index, item).finally(() => inFlight.delete(running));
+    inFlight.add(running);
+  }
+  await Promise.all(inFlight);
+  await saver.save();
+  if (failure) throw failure.error;
+  if (stop === 'cancelled') return { kind: 'finished', job: cancelled! };
+  if (stop === 'deadline') {
+    job = { ...job, updatedAt: deps.clock.now().toISOString() };
+    await deps.jobs.put(job);
+    await deps.queue.send(QueueNames.restoreJobs, {
+      tenantId: job.tenantId,
+      jobId: job.jobId,
+    } satisfies RestoreJobMessage);
+    return { kind: 'continued', job };
   }
   const current = await deps.jobs.get(job.tenantId, job.jobId);
   if (current.state === 'cancelled') return { kind: 'finished', job: current };
@@ -391,4 +431,31 @@ async function restoreItems(
     failed: undefined,
   });
   return { kind: 'finished', job };
+}
+
+/**
+ * Writes the checkpoint one write at a time (a later state never lands before an earlier one);
+ * saves asked for while a write is running are folded into the next write.
+ */
+class CheckpointSaver {
+  private writing: Promise<void> | undefined;
+  private dirty = false;
+
+  constructor(private readonly write: () => Promise<void>) {}
+
+  /** Resolves once a write that started after this call has finished. */
+  save(): Promise<void> {
+    this.dirty = true;
+    this.writing ??= (async () => {
+      try {
+        while (this.dirty) {
+          this.dirty = false;
+          await this.write();
+        }
+      } finally {
+        this.writing = undefined;
+      }
+    })();
+    return this.writing;
+  }
 }

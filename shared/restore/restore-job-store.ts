@@ -18,14 +18,16 @@ interface RestoreJobEntity {
 }
 
 /**
- * What a restore has already written, kept between slices and redeliveries: the keys of items
- * done (so an item is never restored twice) and the ids of folders created at the target. Items
- * are restored one at a time in the snapshot tree's canonical order, so "done" is a count: the
- * checkpoint stays small however large the restore.
+ * What a restore has already written, kept between slices and redeliveries: which items are done
+ * (so an item is never restored twice) and the ids of folders created at the target. Items are
+ * taken in the snapshot tree's canonical order, a few at a time, so "done" is a count plus the
+ * few finished ahead of it: the checkpoint stays small however large the restore.
  */
 export interface RestoreCheckpoint {
-  /** Items (in walk order, within the scope) finished: restored, skipped or failed. */
+  /** Every item (in walk order, within the scope) before this index is finished: restored, skipped or failed. */
   next: number;
+  /** Indexes at or after `next` that finished out of order (at most the restore's concurrency). */
+  done?: number[];
   folders: Record<string, string>;
   /** Counts as of the last item done (the job row is saved less often). */
   report?: RestoreReport;

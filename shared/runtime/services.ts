@@ -12,7 +12,7 @@ import type { Logger } from '../observability/logger';
 import type { StorageJobQueue } from '../queues/job-queues';
 import type { Repository } from '../repository';
 import type { ResourceStore } from '../resources/resource-store';
-import { restoreCore } from '../restore/restore-runtime';
+import { createRestoreCore, type RestoreCore } from '../restore/restore-core';
 import { createStorageClients, type StorageClients } from '../storage/storage-clients';
 import type { TenantStore } from '../tenants/tenant-store';
 import { systemClock, type Clock } from '../time/clock';
@@ -41,6 +41,8 @@ export interface Services {
   api: ApiRuntime;
   /** Discovery, subscriptions, licences and protection, notifications (shared/discovery). */
   discovery: DiscoveryCore;
+  /** Restore, verification codes and export (shared/restore, shared/export). */
+  restore: RestoreCore;
 }
 
 /** For collaborators that outlive one invocation (one JSON line each, like the host's). */
@@ -65,9 +67,22 @@ function createServices(settings: Settings): Services {
     reader: backup.reader,
     queue: backup.queue,
     log: processLogger,
-    // The one restore core (with the lockout reporter) the workers use too; built on first use.
-    restoreCore: () => restoreCore(),
+    // The one restore core the workers use too (built below: its alerts need the API's audit log).
+    restoreCore: () => restore,
     notifications: discovery.notifications,
+  });
+  // Restores raise their notifications (green finished, red failed or locked out, red ones mailed)
+  // and write the lockout's audit record through these hooks.
+  const restore = createRestoreCore({
+    settings,
+    storage,
+    clock: systemClock,
+    tenants: backup.tenants,
+    resources: backup.resources,
+    reader: backup.reader,
+    queue: backup.queue,
+    graph: backup.graph,
+    alerts: { notifier: discovery.notifier, audit: api.deps.audit, clock: systemClock },
   });
   return {
     settings,
@@ -89,6 +104,7 @@ function createServices(settings: Settings): Services {
       onFinished: discovery.onSnapshotFinished(log),
     }),
     discovery,
+    restore,
   };
 }
 

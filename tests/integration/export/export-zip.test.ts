@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -27,6 +27,9 @@ import { snapshotContents } from '../backup/expected-state';
 
 const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
 
+/** How each entry of a zip is stored: 0 stored, 8 deflated. */
+const methods = new Map<string, number>();
+
 /** Every entry of a zip, read with yauzl (a real unzip). */
 async function unzip(zipBytes: Buffer): Promise<Map<string, Buffer>> {
   const zip = await new Promise<ZipFile>((resolve, reject) =>
@@ -35,6 +38,7 @@ async function unzip(zipBytes: Buffer): Promise<Map<string, Buffer>> {
   const out = new Map<string, Buffer>();
   await new Promise<void>((resolve, reject) => {
     zip.on('entry', (entry: Entry) => {
+      methods.set(entry.fileName, entry.compressionMethod);
       zip.openReadStream(entry, (err, stream) => {
         if (err) return reject(err);
         const parts: Buffer[] = [];
@@ -93,12 +97,12 @@ describe('export to a zip download', () => {
     await stack?.stop();
   });
 
-  async function exportToEnd(snapshotId: string) {
+  async function exportToEnd(snapshotId: string, includeAttachments?: boolean) {
     const created = await createExportJob(deps, {
       tenantId: stack.tenantId,
       snapshotId,
       scope: { kind: 'all' },
-      includeAttachments: true,
+      ...(includeAttachments === undefined ? {} : { includeAttachments }),
       requestedBy: 'test',
     });
     expect(created.state).toBe('queued');
@@ -125,6 +129,7 @@ describe('export to a zip download', () => {
     const resource = await stack.protect('mailbox', user.id, 'Anna: "Sales" <EU>');
     const snapshot = await stack.snapshot(resource.resourceId);
     const { job, link, bytes } = await exportToEnd(snapshot.snapshotId);
+    expect(job.includeAttachments).toBe(true);
 
     const when = `${snapshot.startedAt.slice(0, 10)} ${snapshot.startedAt.slice(11, 13)}${snapshot.startedAt.slice(14, 16)}`;
     expect(job.fileName).toBe(`${tenant.displayName} - Anna_ _Sales_ _EU_ - ${when} - Backup.zip`);
@@ -161,6 +166,10 @@ describe('export to a zip download', () => {
       });
       expect(parsed.messageId).toBe(item.metadata!.internetMessageId);
     }
+    // The default export is the backed-up MIME, untouched.
+    expect(manifest.items.every((i) => i.attachmentsOmitted === undefined && i.original === undefined)).toBe(
+      true,
+    );
     expect(manifest.folders!.length).toBeGreaterThan(0);
     expect(manifest.folders!.every((f) => typeof f.metadata.folderId === 'string')).toBe(true);
 
@@ -179,13 +188,99 @@ describe('export to a zip download', () => {
     }
   });
 
+  it('exports a mailbox without attachments: same headers and bodies, each omitted attachment named in the message and the manifest', async () => {
+    const tenant = await stack.simulator.control.tenant(stack.tenantId);
+    const user = tenant.users.find((u) => u.hasMailbox)!;
+    const resource = await stack.protect('mailbox', user.id, user.userPrincipalName);
+    const snapshot = await stack.snapshot(resource.resourceId);
+    const { job, bytes } = await exportToEnd(snapshot.snapshotId, false);
+    expect(job.includeAttachments).toBe(false);
+    const entries = await unzip(bytes);
+    const manifest = JSON.parse(entries.get('manifest.json')!.toString('utf8')) as ExportManifest;
+    expect(manifest.includeAttachments).toBe(false);
+
+    const repository = await stack.deps.repositoryFor(stack.tenantId);
+    const originals = new Map<string, Buffer>();
+    for await (const { path, entry } of repository.walk(snapshot.manifestRoot!)) {
+      if (entry.kind !== 'message' || !entry.content) continue;
+      const parts: Buffer[] = [];
+      for await (const c of repository.readContent(entry.content)) parts.push(c as Buffer);
+      originals.set([...path, entry.name].join('/'), Buffer.concat(parts));
+    }
+    expect(manifest.items).toHaveLength(originals.size);
+    let stripped = 0;
+    for (const item of manifest.items) {
+      const data = entries.get(item.path)!;
+      const original = originals.get(item.source.join('/'))!;
+      expect({ path: item.path, size: data.length, sha256: sha256(data) }).toEqual({
+        path: item.path,
+        size: item.size,
+        sha256: item.sha256,
+      });
+      const want = await simpleParser(original, { skipImageLinks: true });
+      const got = await simpleParser(data, { skipImageLinks: true });
+      expect(got.attachments).toEqual([]);
+      expect({
+        subject: got.subject,
+        messageId: got.messageId,
+        date: got.date,
+        text: got.text,
+        html: got.html,
+      }).toEqual({
+        subject: want.subject,
+        messageId: want.messageId,
+        date: want.date,
+        text: want.text,
+        html: want.html,
+      });
+      // The original header block, byte for byte, after the added lines naming what was left out.
+      const headerEnd =
+        original.indexOf('\r\n\r\n') >= 0 ? original.indexOf('\r\n\r\n') : original.indexOf('\n\n');
+      expect(data.includes(original.subarray(0, headerEnd))).toBe(true);
+      // Named in the manifest and in the message itself, one header per attachment.
+      const expected = want.attachments.map((a) => ({ name: a.filename ?? '(no name)', size: a.size }));
+      expect(item.attachmentsOmitted!.map((a) => ({ name: a.name, size: a.size }))).toEqual(expected);
+      const headers = got.headerLines.filter((h) => h.key === 'x-m365-backup-omitted-attachment');
+      expect(headers).toHaveLength(expected.length);
+      expected.forEach((a, i) => expect(headers[i]!.line).toContain(`(${a.size} bytes, `));
+      if (expected.length === 0) {
+        // Nothing to leave out: the original MIME, byte for byte.
+        expect(data.equals(original)).toBe(true);
+        expect(item.original).toBeUndefined();
+      } else {
+        stripped += 1;
+        expect(data.length).toBeLessThan(original.length);
+        expect(item.original).toEqual({ size: original.length, sha256: sha256(original) });
+      }
+    }
+    expect(stripped).toBeGreaterThan(0);
+    expect(job.zipBytes).toBeLessThan(
+      manifest.items.reduce((sum, i) => sum + (i.original?.size ?? i.size), 0),
+    );
+  });
+
   it('exports a OneDrive with files as themselves; expired exports are deleted', async () => {
     const tenant = await stack.simulator.control.tenant(stack.tenantId);
     const user = tenant.users.find((u) => u.driveId)!;
+    await stack.simulator.control.putFile(
+      stack.tenantId,
+      user.driveId!,
+      'Photos/holiday.jpg',
+      randomBytes(70_000),
+    );
+    await stack.simulator.control.putFile(
+      stack.tenantId,
+      user.driveId!,
+      'Notes/readme.txt',
+      Buffer.from('plain text compresses well. '.repeat(2000)),
+    );
     const resource = await stack.protect('onedrive', user.id, user.userPrincipalName);
     const snapshot = await stack.snapshot(resource.resourceId);
     const { job, bytes } = await exportToEnd(snapshot.snapshotId);
     const entries = await unzip(bytes);
+    // Compressed formats are stored as they are; everything else is deflated.
+    expect(methods.get('content/Photos/holiday.jpg')).toBe(0);
+    expect(methods.get('content/Notes/readme.txt')).toBe(8);
     const repository = await stack.deps.repositoryFor(stack.tenantId);
     const expected = await snapshotContents(repository, snapshot.manifestRoot!);
     const got = new Map(
