@@ -1,4 +1,5 @@
 import { AppError } from '../../errors/app-error';
+import type { ByteBudget } from '../../concurrency/byte-budget';
 import { mapWithConcurrency } from '../../concurrency/pool';
 import type { TenantGraph } from '../../graph/graph-client';
 import type { TreeEntry } from '../../repository';
@@ -100,7 +101,13 @@ function address(recipient: GraphRecipient | null | undefined): { name: string; 
 export class MailboxHandler implements WorkloadHandler {
   readonly kind = 'mailbox' as const;
 
-  constructor(private readonly options: { downloadConcurrency?: number; folderConcurrency?: number } = {}) {}
+  constructor(
+    private readonly options: {
+      downloadConcurrency?: number;
+      folderConcurrency?: number;
+      downloadBuffers?: ByteBudget;
+    } = {},
+  ) {}
 
   async runSlice(slice: SnapshotSlice): Promise<SliceResult> {
     const { graph, resource } = slice;
@@ -319,11 +326,19 @@ export class MailboxHandler implements WorkloadHandler {
     try {
       const [content, attachments] = await Promise.all([
         (async () => {
-          const mime = await slice.graph.stream(`${base}/$value`, {
+          const mime = await slice.graph.download(`${base}/$value`, {
             headers: { Prefer: PREFER },
             what: `download message ${message.id}`,
           });
-          return slice.repository.putStream(mime);
+          // The worker's download budget, for this message's size (known from its headers).
+          const grant = await this.options.downloadBuffers?.acquire(
+            slice.repository.bufferBytesFor(mime.length),
+          );
+          try {
+            return await slice.repository.putStream(mime.body);
+          } finally {
+            grant?.release();
+          }
         })(),
         message.hasAttachments ? this.attachments(slice.graph, base) : Promise.resolve([]),
       ]);
