@@ -99,7 +99,9 @@ export const settingsSchema = z
       .int('expected whole megabytes')
       .min(16, 'expected at least 16 MB (one large download needs about 8)')
       .max(4096, 'expected at most 4096 MB')
-      .default(64),
+      // Six large downloads (about 8 MB each) at once, as many as the old fixed limit of 6 file
+      // streams; small files and messages take a share of twice their size.
+      .default(48),
     /** Pack uploads in flight in one worker, across all tenants; each holds one 8 MiB pack in memory. */
     BACKUP_PACK_UPLOADS: z.coerce
       .number({ error: 'expected a number of uploads' })
