@@ -12,7 +12,8 @@
  * - every item of every snapshot checked against the simulator (counts and SHA-256).
  *
  * Environment: BENCH_SCALE (default 1: the standard tenant; 0.1 for a quick run), BENCH_LATENCY_MS
- * (default 40) and BENCH_JITTER_MS (default 20), BENCH_HUGE_MB (default 1024; 0 skips it).
+ * (default 40) and BENCH_JITTER_MS (default 20), BENCH_HUGE_MB (default 1024; 0 skips it),
+ * BENCH_HOST_NODE_ARGS (node flags for the worker, e.g. `--heapsnapshot-signal=SIGUSR2`).
  * Results: stdout and bench/results/backup.json.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -86,6 +87,15 @@ interface RunFigures {
   byKind: Record<string, { items: number; logicalBytes: number; storedBytes: number; newChunkBytes: number }>;
 }
 
+/** What held the worker's memory at its peak resident set (bench/worker-memory-probe.ts writes it). */
+function memoryAtPeak(file: string): unknown {
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as unknown;
+  } catch {
+    return null;
+  }
+}
+
 /** Peak resident set of a process (Linux VmHWM), bytes. */
 function peakRss(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
@@ -94,9 +104,13 @@ function peakRss(pid: number): number {
 }
 
 async function startHost(env: Record<string, string>): Promise<{ child: ChildProcess; url: string }> {
+  const nodeArgs = (process.env.BENCH_HOST_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
   const child = spawn(
     process.execPath,
     [
+      ...nodeArgs,
+      '--require',
+      join(repoRoot, 'dist/bench/worker-memory-probe.js'),
       join(repoRoot, 'dist/dev/host/cli.js'),
       '--script-root',
       repoRoot,
@@ -477,8 +491,10 @@ async function main(): Promise<void> {
     const uploadSeconds = mb(rawGraph.bytes) / rawUpload.best.mbPerSecond;
     console.log(`  best ${rawUpload.best.mbPerSecond} MB/s at concurrency ${rawUpload.best.concurrency}`);
 
+    const probeFile = join(work, 'worker-memory.json');
     const started = await startHost({
       ...settingsValues,
+      BENCH_MEMORY_PROBE_FILE: probeFile,
       SETTINGS_FILE: settingsFile,
       NODE_EXTRA_CA_CERTS: sim.caCertPath,
     });
@@ -493,6 +509,7 @@ async function main(): Promise<void> {
     const full = figures(fullRecords, (performance.now() - t0) / 1000, byId);
     const counters1 = await sim.control.counters();
     const rssAfterFull = peakRss(host.pid!);
+    const memoryAfterFull = memoryAtPeak(probeFile);
     console.log(`  ${full.items} items, ${round(mb(full.logicalBytes))} MB in ${full.seconds} s`);
 
     await new Promise((r) => setTimeout(r, 61_000));
@@ -536,6 +553,7 @@ async function main(): Promise<void> {
       huge = { seconds: round(seconds), mbPerSecond: round(HUGE_MB / seconds), peakRss: peakRss(host.pid!) };
     }
     const peak = peakRss(host.pid!);
+    const memoryAtEnd = memoryAtPeak(probeFile);
 
     const mail = full.byKind.mailbox ?? { logicalBytes: 0, storedBytes: 0, items: 0, newChunkBytes: 0 };
     // Deduplication's share: the logical bytes that were not stored as new chunks; and what the
@@ -604,6 +622,7 @@ async function main(): Promise<void> {
         simulatorRequests: counters1.total - counters0.total,
         simulator429s: counters1.throttled - counters0.throttled,
         peakRssMB: round(mb(rssAfterFull)),
+        workerMemoryAtPeak: memoryAfterFull,
       },
       incremental: {
         ...incremental,
@@ -611,6 +630,7 @@ async function main(): Promise<void> {
         simulatorRequests: counters2.total - counters1.total,
       },
       hugeFile: huge ? { mb: HUGE_MB, ...huge, peakRss: round(mb(huge.peakRss)) } : null,
+      workerMemoryAtPeak: memoryAtEnd,
       verification: {
         checked: verifyFull.checked,
         lost: verifyFull.lost.slice(0, 20),
@@ -636,6 +656,11 @@ async function main(): Promise<void> {
       `Incremental (~1% changed):  ${incremental.seconds} s, ${incremental.graphRequests} Graph requests, ${incremental.throttled} throttled`,
     );
     if (huge) console.log(`One ${HUGE_MB} MB file:        ${huge.seconds} s (${huge.mbPerSecond} MB/s)`);
+    console.log(
+      `Worker peak RSS:            ${round(mb(rssAfterFull))} MB after the full snapshot, ${round(mb(peak))} MB at the end`,
+    );
+    console.log(`  what held it after the full snapshot: ${JSON.stringify(memoryAfterFull)}`);
+    console.log(`  what held it at the end:              ${JSON.stringify(memoryAtEnd)}`);
     console.log(
       `Verification:               ${verifyFull.checked} items checked, ${verifyFull.lost.length} lost, ${verifyFull.mismatched.length} mismatched`,
     );

@@ -1,9 +1,11 @@
 import { DefaultAzureCredential, ManagedIdentityCredential } from '@azure/identity';
+import { ByteBudget } from '../concurrency/byte-budget';
+import { Semaphore } from '../concurrency/semaphore';
 import type { Settings } from '../config/settings';
 import { GraphClientFactory } from '../graph/graph-client';
 import type { Logger } from '../observability/logger';
 import { StorageJobQueue } from '../queues/job-queues';
-import { masterKeyFromSettings, openRepository, type Repository } from '../repository';
+import { ByteLruCache, masterKeyFromSettings, openRepository, type Repository } from '../repository';
 import { ResourceStore } from '../resources/resource-store';
 import { ResourceLeases } from '../storage/resource-lease';
 import type { StorageClients } from '../storage/storage-clients';
@@ -58,8 +60,16 @@ export function createBackupCore(
         : new DefaultAzureCredential()
       : undefined,
   );
+  // The worker's memory is bounded per process, not per job or tenant: one budget for downloads in
+  // flight, one set of pack upload slots and one read cache, shared by every tenant's repository.
+  const MB = 1024 * 1024;
+  const shared = {
+    uploadSlots: new Semaphore(settings.BACKUP_PACK_UPLOADS),
+    cache: new ByteLruCache(settings.BACKUP_READ_CACHE_MB * MB),
+  };
+  const downloadBuffers = new ByteBudget(settings.BACKUP_BUFFER_MB * MB);
   const repositoryFor = repositoryCache((tenantId) =>
-    openRepository({ blobs: storage.blobs, tenantId, masterKey }),
+    openRepository({ blobs: storage.blobs, tenantId, masterKey, shared }),
   );
   const graph = new GraphClientFactory({
     baseUrl: settings.GRAPH_BASE_URL,
@@ -74,7 +84,7 @@ export function createBackupCore(
   const queue = new StorageJobQueue(storage.queues);
   const leases = new ResourceLeases(storage.blobs, { durationSeconds: options.leaseSeconds ?? 60 });
   const runs = new RunStateStore(storage.blobs);
-  const handlers = createWorkloadHandlers(options.handlers);
+  const handlers = createWorkloadHandlers({ downloadBuffers, ...options.handlers });
   return {
     tables,
     tenants,

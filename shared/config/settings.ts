@@ -103,6 +103,33 @@ export const settingsSchema = z
       .min(10, 'expected at least 10 seconds')
       .max(3600, "expected at most 3600 seconds (the plan's execution limit must be longer)")
       .default(300),
+    /**
+     * Megabytes of downloaded content (files and messages on their way into packs) one worker buffers
+     * at once, across all its jobs: each download holds its share before it starts reading, so the
+     * worker's memory does not grow with the number of jobs it runs.
+     */
+    BACKUP_BUFFER_MB: z.coerce
+      .number({ error: 'expected a number of megabytes' })
+      .int('expected whole megabytes')
+      .min(16, 'expected at least 16 MB (one large download needs about 8)')
+      .max(4096, 'expected at most 4096 MB')
+      // Six large downloads (about 8 MB each) at once, as many as the old fixed limit of 6 file
+      // streams; small files and messages take a share of twice their size.
+      .default(48),
+    /** Pack uploads in flight in one worker, across all tenants; each holds one 8 MiB pack in memory. */
+    BACKUP_PACK_UPLOADS: z.coerce
+      .number({ error: 'expected a number of uploads' })
+      .int('expected a whole number')
+      .min(1, 'expected at least 1')
+      .max(32, 'expected at most 32')
+      .default(2),
+    /** Megabytes of recently read chunks and trees one worker keeps, shared by all tenants. */
+    BACKUP_READ_CACHE_MB: z.coerce
+      .number({ error: 'expected a number of megabytes' })
+      .int('expected whole megabytes')
+      .min(0, 'expected 0 (no cache) or more')
+      .max(4096, 'expected at most 4096 MB')
+      .default(16),
     /** Tenants start their scheduled snapshots spread over this many seconds (each at a stable offset). */
     SNAPSHOT_SPREAD_SECONDS: z.coerce
       .number({ error: 'expected a number of seconds' })

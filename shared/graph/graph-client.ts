@@ -4,6 +4,7 @@ import { ClientSecretCredential, type TokenCredential } from '@azure/identity';
 import {
   AuthenticationHandler,
   Client,
+  GraphError,
   HTTPMessageHandler,
   RedirectHandler,
   ResponseType,
@@ -44,11 +45,19 @@ export interface TenantGraph {
   pages<T>(pathOrUrl: string, options?: GraphRequestOptions): AsyncGenerator<GraphPage<T>>;
   /** A body as a Node stream (MIME, file content). Redirects (drive `/content` → 302) are followed. */
   stream(pathOrUrl: string, options?: GraphRequestOptions): Promise<Readable>;
+  /** As `stream`, with the body's length when the response says it (before any byte is read). */
+  download(pathOrUrl: string, options?: GraphRequestOptions): Promise<GraphDownload>;
   post<T>(pathOrUrl: string, body: unknown, options?: GraphRequestOptions): Promise<T>;
   patch<T>(pathOrUrl: string, body: unknown, options?: GraphRequestOptions): Promise<T>;
   put<T>(pathOrUrl: string, body: unknown, options?: GraphRequestOptions): Promise<T>;
   delete(pathOrUrl: string, options?: GraphRequestOptions): Promise<void>;
   readonly stats: GraphStats;
+}
+
+export interface GraphDownload {
+  body: Readable;
+  /** Content-Length, when Graph sent one. */
+  length: number | undefined;
 }
 
 export interface GraphClientFactoryOptions {
@@ -133,6 +142,19 @@ export function createTenantGraph(
     }
   };
 
+  // The raw response, for its Content-Length: the SDK then leaves non-2xx answers to us.
+  const download = (path: string, opts?: GraphRequestOptions): Promise<GraphDownload> =>
+    run(opts?.what ?? `download ${shortPath(path)}`, async () => {
+      const response = (await request(path, opts).responseType(ResponseType.RAW).get()) as Response;
+      if (!response.ok) throw await graphErrorOf(response);
+      const header = response.headers.get('content-length');
+      const length = header === null ? Number.NaN : Number(header);
+      const body = response.body
+        ? Readable.fromWeb(response.body as WebReadableStream)
+        : Readable.from([] as Buffer[]);
+      return { body, length: Number.isSafeInteger(length) && length >= 0 ? length : undefined };
+    });
+
   return {
     tenantId,
     stats,
@@ -150,14 +172,8 @@ export function createTenantGraph(
         yield { value, ...(next ? { nextLink: next } : {}), ...(deltaLink ? { deltaLink } : {}) };
       }
     },
-    stream: (path, opts) =>
-      run(opts?.what ?? `download ${shortPath(path)}`, async () => {
-        const body = (await request(path, opts)
-          .responseType(ResponseType.STREAM)
-          .get()) as WebReadableStream | null;
-        if (!body) return Readable.from([]);
-        return Readable.fromWeb(body);
-      }),
+    stream: (path, opts) => download(path, opts).then((response) => response.body),
+    download: (path, opts) => download(path, opts),
     post: (path, body, opts) =>
       run(opts?.what ?? `POST ${shortPath(path)}`, () => request(path, opts).post(body)),
     patch: (path, body, opts) =>
@@ -169,6 +185,25 @@ export function createTenantGraph(
         await request(path, opts).delete();
       }),
   };
+}
+
+/** A non-2xx raw response as the SDK's own error (what the other calls throw), for one translation. */
+async function graphErrorOf(response: Response): Promise<GraphError> {
+  const text = await response.text().catch(() => '');
+  let detail: { code?: string; message?: string } | undefined;
+  try {
+    detail = (JSON.parse(text) as { error?: { code?: string; message?: string } }).error;
+  } catch {
+    detail = undefined; // not a Graph error body: the status says it all
+  }
+  const error = new GraphError(
+    response.status,
+    detail?.message ?? (text.slice(0, 200) || response.statusText),
+  );
+  error.code = detail?.code ?? null;
+  error.headers = response.headers;
+  error.body = text;
+  return error;
 }
 
 function shortPath(pathOrUrl: string): string {

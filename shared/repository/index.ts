@@ -8,6 +8,7 @@ export {
   DEFAULT_REPOSITORY_OPTIONS,
   Repository,
   type OpenRepositoryParams,
+  type SharedRepositoryResources,
   type RepositoryOptions,
   type RepositoryStats,
   type VerifyReport,
@@ -28,3 +29,4 @@ export {
 export { AzureBlobStore, MemoryBlobStore, type BlobData, type BlobStore } from './blob-store';
 export { DEFAULT_CHUNKER, type ChunkerOptions } from './chunker';
 export { DEFAULT_COMPRESSION, type CompressionOptions } from './compression';
+export { ByteLruCache } from './lru-cache';

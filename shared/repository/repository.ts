@@ -3,6 +3,7 @@ import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypt
 import { Readable } from 'node:stream';
 import type { BlobServiceClient } from '@azure/storage-blob';
 import { AppError } from '../errors/app-error';
+import { Semaphore } from '../concurrency/semaphore';
 import { AzureBlobStore, blobDataLength, type BlobData, type BlobStore } from './blob-store';
 import {
   chunkAad,
@@ -50,10 +51,10 @@ export interface RepositoryOptions {
   chunker: ChunkerOptions;
   /** A pack is uploaded once it reaches this size. */
   packTargetSize: number;
-  /** Pack uploads in flight at once (each holds one pack buffer). */
+  /** Pack uploads in flight at once (each holds one pack buffer); unless `uploadSlots` are shared. */
   uploadConcurrency: number;
   compression: CompressionOptions;
-  /** Bytes of recently read chunks and trees kept in memory. */
+  /** Bytes of recently read chunks and trees kept in memory; unless a `cache` is shared. */
   cacheBytes: number;
   /** Chunks fetched ahead while streaming content out. */
   readAhead: number;
@@ -90,6 +91,16 @@ export interface OpenRepositoryParams {
   masterKey: MasterKeyProvider;
   options?: Partial<RepositoryOptions>;
   clock?: () => Date;
+  /**
+   * Shared by every repository a process opens, so that its memory does not grow with the number
+   * of tenants: the upload slots (each holds one pack buffer) and the read cache.
+   */
+  shared?: SharedRepositoryResources;
+}
+
+export interface SharedRepositoryResources {
+  uploadSlots?: Semaphore;
+  cache?: ByteLruCache;
 }
 
 export interface RepositoryStats {
@@ -121,6 +132,8 @@ export interface VerifyReport {
 export type ByteSource = AsyncIterable<Uint8Array> | Iterable<Uint8Array>;
 
 const CONFIG_BLOB = 'config';
+/** One network read a stream may hand over beyond a full chunk. */
+const STREAM_READ_SLACK = 64 * 1024;
 const CONFIG_VERSION = 1;
 
 interface RepositoryConfig {
@@ -197,7 +210,16 @@ export async function openRepository(params: OpenRepositoryParams): Promise<Repo
   // Chunk boundaries must stay the repository's own, or edited files would stop deduplicating:
   // the chunker sizes in `options` apply only when the repository is created.
   const effective: RepositoryOptions = { ...options, chunker: config.chunker };
-  const repository = new Repository(store, params.tenantId, config, keys, effective, clock, dataKey);
+  const repository = new Repository(
+    store,
+    params.tenantId,
+    config,
+    keys,
+    effective,
+    clock,
+    dataKey,
+    params.shared,
+  );
   await repository.loadIndex();
   return repository;
 }
@@ -300,12 +322,18 @@ export class Repository {
   private readonly index = new ChunkIndex();
   private readonly gear: Uint32Array;
   private readonly cache: ByteLruCache;
+  /** Chunks (and trees) of this repository in a cache that may be shared with other tenants'. */
+  private readonly cachePrefix: string;
+  private readonly uploadSlots: Semaphore;
   private current: PackBuilder | undefined;
-  /** Packs sealed but not yet durable (uploading or waiting): their chunks must not be read from storage. */
+  /** Packs not yet durable (open, uploading or waiting): their chunks must not be read from storage. */
   private readonly unflushedPacks = new Set<string>();
   private readonly uploads = new Set<Promise<void>>();
-  /** Packs sealed and waiting for an upload slot (not in `uploads` yet): flush waits for them too. */
-  private readonly sealing = new Set<Promise<void>>();
+  /**
+   * The open pack waiting for an upload slot. Until it has one it takes no more chunks: writers
+   * wait for it, so sealed packs never pile up in memory behind slow uploads.
+   */
+  private sealing: Promise<void> | undefined;
   private durable: IndexEntry[] = [];
   /** Recently read pack segments (a few, most recent last), and those being fetched. */
   private segments: { packId: string; start: number; data: Buffer }[] = [];
@@ -336,9 +364,24 @@ export class Repository {
     private readonly clock: () => Date = () => new Date(),
     /** Held only to re-wrap it under another master key (rotation). */
     private readonly dataKey?: Buffer,
+    shared: SharedRepositoryResources = {},
   ) {
     this.gear = gearTable(keys.gearSeed);
-    this.cache = new ByteLruCache(options.cacheBytes);
+    this.cache = shared.cache ?? new ByteLruCache(options.cacheBytes);
+    this.cachePrefix = `${config.repositoryId}:`;
+    this.uploadSlots = shared.uploadSlots ?? new Semaphore(Math.max(1, options.uploadConcurrency));
+  }
+
+  /**
+   * The most memory storing one item of `size` bytes (unknown: any size) holds before its bytes are
+   * in a pack: the item itself while it is one chunk, else one partial chunk, each with its
+   * compressed copy, plus one network read. Downloads reserve this much of the worker's budget.
+   */
+  bufferBytesFor(size: number | undefined): number {
+    const largest = Math.max(this.options.smallItemLimit, this.options.chunker.maxSize);
+    const held =
+      size === undefined || !Number.isFinite(size) ? largest : Math.min(Math.max(0, size), largest);
+    return 2 * held + STREAM_READ_SLACK;
   }
 
   get repositoryId(): string {
@@ -584,15 +627,15 @@ export class Repository {
   async flush(): Promise<void> {
     this.throwIfFailed();
     if (this.current && this.current.count > 0) await this.sealPack();
-    while (this.uploads.size > 0 || this.sealing.size > 0)
-      await Promise.allSettled([...this.uploads, ...this.sealing]);
+    while (this.uploads.size > 0 || this.sealing)
+      await Promise.allSettled([...this.uploads, ...(this.sealing ? [this.sealing] : [])]);
     this.throwIfFailed();
     await this.writeIndex();
   }
 
   /** Reads a chunk's plaintext (hex id), checked against its id. */
   async readChunk(chunkId: string, type: ChunkType = 'data'): Promise<Buffer> {
-    const cacheKey = `${type}:${chunkId}`;
+    const cacheKey = `${this.cachePrefix}${type}:${chunkId}`;
     const cached = this.cache.get(cacheKey);
     if (cached) return cached;
     const id = Buffer.from(chunkId, 'hex');
@@ -780,9 +823,16 @@ export class Repository {
     const { flags, data } = compressChunk(plain, this.options.compression);
     const sealed = sealParts(this.keys.encryption, chunkAad(type, flags, id), data);
     const sealedLength = sealed.reduce((sum, part) => sum + part.length, 0);
-    const current = this.current;
-    if (current && current.count > 0 && current.size + sealedLength > this.options.packTargetSize)
+    for (;;) {
+      if (this.sealing) {
+        await this.sealing.catch(() => undefined); // the writer that sealed it sees its error
+        continue;
+      }
+      const current = this.current;
+      if (!current || current.count === 0 || current.size + sealedLength <= this.options.packTargetSize)
+        break;
       await this.sealPack();
+    }
     this.throwIfFailed();
     if (this.index.has(id)) {
       // Stored by a concurrent put while we waited for an upload slot.
@@ -810,20 +860,27 @@ export class Repository {
     return pack;
   }
 
-  /** Seals the open pack and starts its upload, waiting for a free upload slot first. */
+  /** Seals the open pack and starts its upload once an upload slot is free (one seal at a time). */
   private sealPack(): Promise<void> {
-    const pack = this.current;
-    if (!pack) return Promise.resolve();
-    this.current = undefined;
-    const sealing = this.uploadPack(pack);
-    this.sealing.add(sealing);
-    const done = () => void this.sealing.delete(sealing);
-    sealing.then(done, done);
-    return sealing;
+    if (!this.current) return Promise.resolve();
+    if (!this.sealing) {
+      const sealing = this.uploadPack().finally(() => {
+        if (this.sealing === sealing) this.sealing = undefined;
+      });
+      this.sealing = sealing;
+    }
+    return this.sealing;
   }
 
-  private async uploadPack(pack: PackBuilder): Promise<void> {
-    while (this.uploads.size >= this.options.uploadConcurrency) await Promise.race(this.uploads);
+  private async uploadPack(): Promise<void> {
+    const release = await this.uploadSlots.acquire();
+    const pack = this.current;
+    this.current = undefined;
+    if (!pack || pack.count === 0) {
+      release();
+      if (pack) this.unflushedPacks.delete(pack.packId);
+      return;
+    }
     const entries = pack.entries;
     const data = pack.finish(this.keys.encryption);
     const upload = putOnce(this.store, packBlobName(pack.packId), data)
@@ -834,7 +891,10 @@ export class Repository {
         for (const entry of entries) this.durable.push(toIndexEntry(entry, pack.packId));
       })
       .catch((error: unknown) => this.fail(error, entries))
-      .finally(() => this.uploads.delete(upload));
+      .finally(() => {
+        release();
+        this.uploads.delete(upload);
+      });
     this.uploads.add(upload);
     if (this.durable.length >= this.options.indexBatchEntries) await this.writeIndex();
   }

@@ -23,6 +23,8 @@ export interface BackupStackOptions {
   shape?: Partial<TenantShape>;
   limits?: Partial<SimulatorLimits>;
   budgetSeconds?: number;
+  /** Further app settings (e.g. the worker's memory budget). */
+  settings?: Record<string, string>;
 }
 
 /**
@@ -58,6 +60,7 @@ export class BackupStack {
       BACKUP_APP_CLIENT_ID: simulator.app.clientId,
       BACKUP_APP_CLIENT_SECRET: simulator.app.clientSecret,
       SNAPSHOT_JOB_BUDGET_SECONDS: String(options.budgetSeconds ?? 300),
+      ...options.settings,
     });
     const storage = createStorageClients(settings);
     const core = createBackupCore(settings, storage, { leaseSeconds: 15, leaseRetrySeconds: 1 });

@@ -2,7 +2,7 @@ import { AppError } from '../../errors/app-error';
 import { mapWithConcurrency } from '../../concurrency/pool';
 import type { ContentRef, TreeEntry } from '../../repository';
 import type { FolderNode, ItemEntry, PreviousManifest } from '../manifest-model';
-import type { Semaphore } from '../../concurrency/semaphore';
+import type { ByteBudget } from '../../concurrency/byte-budget';
 import type { SnapshotSlice } from '../workload-handler';
 
 interface GraphDriveItem {
@@ -60,7 +60,7 @@ export async function collectDrivePage(
   previous: PreviousManifest | undefined,
   changes: DriveChanges,
   concurrency: number,
-  downloadSlots?: Semaphore,
+  downloadBuffers?: ByteBudget,
 ): Promise<void> {
   let page: { value?: GraphDriveItem[]; '@odata.nextLink'?: string; '@odata.deltaLink'?: string };
   try {
@@ -129,12 +129,12 @@ export async function collectDrivePage(
     if (known?.content && item.cTag && known.metadata?.cTag === item.cTag) {
       content = known.content;
     } else {
-      // Every stream holds a few chunk buffers: the process-wide slots bound the worker's memory.
-      const release = await downloadSlots?.acquire();
+      // What the stream buffers comes out of the worker's budget, reserved before it starts.
+      const grant = await downloadBuffers?.acquire(slice.repository.bufferBytesFor(item.size));
       try {
         content = await download(slice, progress.driveId, item);
       } finally {
-        release?.();
+        grant?.release();
       }
       if (!content) return;
     }

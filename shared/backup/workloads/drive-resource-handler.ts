@@ -1,5 +1,5 @@
 import type { TenantGraph } from '../../graph/graph-client';
-import type { Semaphore } from '../../concurrency/semaphore';
+import type { ByteBudget } from '../../concurrency/byte-budget';
 import type { ResourceKind } from '../../resources/resource';
 import {
   buildManifest,
@@ -55,7 +55,7 @@ export class DriveResourceHandler implements WorkloadHandler {
     readonly kind: ResourceKind,
     private readonly mountsOf: (graph: TenantGraph, graphId: string) => Promise<DriveMount[]>,
     private readonly extra?: ExtraCollector,
-    private readonly options: { downloadConcurrency?: number; downloadSlots?: Semaphore } = {},
+    private readonly options: { downloadConcurrency?: number; downloadBuffers?: ByteBudget } = {},
   ) {}
 
   async runSlice(slice: SnapshotSlice): Promise<SliceResult> {
@@ -117,7 +117,7 @@ export class DriveResourceHandler implements WorkloadHandler {
           previous,
           changes,
           this.options.downloadConcurrency ?? 4,
-          this.options.downloadSlots,
+          this.options.downloadBuffers,
         );
         if (!drive.done && slice.outOfTime()) return { kind: 'yield', state: save(state) };
       }

@@ -1,4 +1,5 @@
 import { AppError } from '../../errors/app-error';
+import type { ByteBudget } from '../../concurrency/byte-budget';
 import { mapWithConcurrency } from '../../concurrency/pool';
 import type { TenantGraph } from '../../graph/graph-client';
 import type { Readable } from 'node:stream';
@@ -115,6 +116,7 @@ export class MailboxHandler implements WorkloadHandler {
       folderConcurrency?: number;
       /** Largest message read whole to be cut at its MIME parts (default 16 MiB). */
       partAwareLimit?: number;
+      downloadBuffers?: ByteBudget;
     } = {},
   ) {}
 
@@ -335,11 +337,22 @@ export class MailboxHandler implements WorkloadHandler {
     try {
       const [content, attachments] = await Promise.all([
         (async () => {
-          const mime = await slice.graph.stream(`${base}/$value`, {
+          const mime = await slice.graph.download(`${base}/$value`, {
             headers: { Prefer: PREFER },
             what: `download message ${message.id}`,
           });
-          return storeMime(slice.repository, mime, this.options.partAwareLimit);
+          // The worker's download budget: a message up to the part-aware limit is held whole to be
+          // cut at its MIME parts (its size twice over, with its chunks); a larger one streams.
+          const limit = this.options.partAwareLimit ?? PART_AWARE_LIMIT;
+          const held = mime.length ?? limit;
+          const grant = await this.options.downloadBuffers?.acquire(
+            held <= limit ? 2 * held + 64 * 1024 : slice.repository.bufferBytesFor(mime.length),
+          );
+          try {
+            return await storeMime(slice.repository, mime.body, limit);
+          } finally {
+            grant?.release();
+          }
         })(),
         message.hasAttachments ? this.attachments(slice.graph, base) : Promise.resolve([]),
       ]);

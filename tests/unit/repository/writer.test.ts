@@ -1,6 +1,9 @@
+import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
+import { Semaphore } from '../../../shared/concurrency/semaphore';
 import { AppError } from '../../../shared/errors/app-error';
 import {
+  ByteLruCache,
   LocalMasterKey,
   MemoryBlobStore,
   containerNameForTenant,
@@ -29,7 +32,69 @@ class LostResponseStore extends MemoryBlobStore {
   }
 }
 
+/** Pack uploads of every store sharing `gate` wait until the test lets them land; counts them. */
+interface UploadGate {
+  inFlight: number;
+  mostInFlight: number;
+  parked: (() => void)[];
+}
+
+class SlowPackStore extends MemoryBlobStore {
+  constructor(private readonly gate: UploadGate) {
+    super();
+  }
+  override async putNew(name: string, data: BlobData): Promise<void> {
+    if (!name.startsWith('packs/')) return super.putNew(name, data);
+    this.gate.inFlight++;
+    this.gate.mostInFlight = Math.max(this.gate.mostInFlight, this.gate.inFlight);
+    await new Promise<void>((resolve) => this.gate.parked.push(resolve));
+    this.gate.inFlight--;
+    return super.putNew(name, data);
+  }
+}
+
 describe('repository writer (in memory)', () => {
+  it('uploads no more packs at once than the process-wide upload slots, across tenants and writers, and loses nothing', async () => {
+    const gate: UploadGate = { inFlight: 0, mostInFlight: 0, parked: [] };
+    const shared = { uploadSlots: new Semaphore(2), cache: new ByteLruCache(1024 * 1024) };
+    const options = { packTargetSize: 256 * 1024, compression: { algorithm: 'none' as const, level: 0 } };
+    const tenants = [tenantId, '0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d'];
+    const repos = await Promise.all(
+      tenants.map((id) =>
+        openRepository({ store: new SlowPackStore(gate), tenantId: id, masterKey, options, shared }),
+      ),
+    );
+    // 8 writers per tenant, 2 MiB each (incompressible): 64 packs' worth against 2 upload slots.
+    const items = repos.flatMap((repo) =>
+      Array.from({ length: 8 }, () => ({ repo, data: randomBytes(2 << 20) })),
+    );
+    let finished = false;
+    const writing = Promise.all(
+      items.map(async ({ repo, data }) => {
+        const ref = await repo.putStream([data]);
+        return { repo, data, ref };
+      }),
+    ).finally(() => (finished = true));
+    while (!finished) {
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      for (const land of gate.parked.splice(0)) land();
+    }
+    const written = await writing;
+    await Promise.all(repos.map((repo) => repo.flush()));
+    expect(gate.mostInFlight).toBe(2); // never more packs uploading than the process's slots
+    for (const { repo, data, ref } of written) {
+      const back = await new Promise<Buffer>((resolve, reject) => {
+        const parts: Buffer[] = [];
+        repo
+          .readContent(ref)
+          .on('data', (part: Buffer) => parts.push(part))
+          .on('end', () => resolve(Buffer.concat(parts)))
+          .on('error', reject);
+      });
+      expect(back.equals(data)).toBe(true);
+    }
+  });
+
   it('treats "already exists" on a retried write of its own as success', async () => {
     const store = new LostResponseStore();
     const repo = await openRepository({ store, tenantId, masterKey });
