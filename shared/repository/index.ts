@@ -9,6 +9,7 @@ export {
   Repository,
   type OpenRepositoryParams,
   type RepositoryOptions,
+  type ChunkPlacement,
   type RepositoryStats,
   type VerifyReport,
   type ByteSource,
