@@ -17,11 +17,11 @@ export const SIMPLE_UPLOAD_BYTES = 4 * 1024 * 1024;
 /** Upload session fragments: a multiple of 320 KiB (Graph's rule), 3.2 MiB. */
 export const FRAGMENT_BYTES = 10 * 320 * 1024;
 /**
- * What a file in an upload session holds at most: the fragment being sent, the repository
- * chunks read ahead behind it (content-defined, 1 MiB on average) and the rest of the chunk that
- * overran the fragment.
+ * What a file in an upload session holds: its fragment buffer, the chunk being copied into it and
+ * the ones read ahead behind it (the repository reads 2 ahead; content-defined chunks are 1 MiB
+ * on average, at most 4 MiB).
  */
-const SESSION_FILE_BYTES = 2 * FRAGMENT_BYTES + 2 * 1024 * 1024;
+const SESSION_FILE_BYTES = FRAGMENT_BYTES + 3 * 1024 * 1024;
 /** Files in flight per drive restore. */
 export const DRIVE_RESTORE_CONCURRENCY = 16;
 /**
@@ -29,7 +29,7 @@ export const DRIVE_RESTORE_CONCURRENCY = 16;
  * in-flight part of large ones), so 16 files in flight per job, and several jobs, keep the
  * worker's memory bounded.
  */
-export const DRIVE_RESTORE_BUFFER_BYTES = 64 * 1024 * 1024;
+export const DRIVE_RESTORE_BUFFER_BYTES = 96 * 1024 * 1024;
 const workerFileBudget = new ByteBudget(DRIVE_RESTORE_BUFFER_BYTES);
 
 const conflictBehavior: Record<ConflictPolicy, 'fail' | 'rename' | 'replace'> = {
@@ -173,8 +173,9 @@ async function uploadInSession(
     { item: { '@microsoft.graph.conflictBehavior': behavior } },
     { what: 'start a file upload' },
   );
-  let pending: Buffer[] = [];
-  let pendingBytes = 0;
+  // One fragment buffer per file, filled chunk by chunk and reused once its PUT has completed.
+  const fragment = Buffer.allocUnsafe(Math.min(FRAGMENT_BYTES, total));
+  let filled = 0;
   let offset = 0;
   const send = async (bytes: Buffer) => {
     const { status, body } = await putFragment(session.uploadUrl, bytes, offset, total);
@@ -188,17 +189,29 @@ async function uploadInSession(
     }
   };
   for await (const chunk of ctx.repository.readContent(item.entry.content!)) {
-    pending.push(chunk as Buffer);
-    pendingBytes += (chunk as Buffer).length;
-    // Strictly more than a fragment: the last fragment (any size) is sent after the loop.
-    while (pendingBytes > FRAGMENT_BYTES) {
-      const all = Buffer.concat(pending);
-      await send(all.subarray(0, FRAGMENT_BYTES));
-      pending = [all.subarray(FRAGMENT_BYTES)];
-      pendingBytes = all.length - FRAGMENT_BYTES;
+    const bytes = chunk as Buffer;
+    for (let at = 0; at < bytes.length;) {
+      // A full fragment is sent only when more bytes follow: the last one (any size) after the loop.
+      if (filled === fragment.length) {
+        if (offset + filled >= total)
+          throw new AppError(
+            'permanent',
+            'repository integrity check failed: content is longer than its size',
+          );
+        await send(fragment);
+        filled = 0;
+      }
+      const copied = bytes.copy(
+        fragment,
+        filled,
+        at,
+        at + Math.min(bytes.length - at, fragment.length - filled),
+      );
+      filled += copied;
+      at += copied;
     }
   }
-  if (pendingBytes > 0 || offset < total) await send(Buffer.concat(pending));
+  if (filled > 0 || offset < total) await send(fragment.subarray(0, filled));
 }
 
 async function defaultDriveId(graph: TenantGraph, resource: Resource): Promise<string> {
