@@ -367,7 +367,7 @@ const LARGE_ITEM_READ_AHEAD_CHUNKS = 4;
 /** Items up to this size are read ahead into memory; larger ones stream when their turn comes. */
 const READ_AHEAD_ITEM_BYTES = 4 * 1024 * 1024;
 /** At most this much read ahead at once, in at most this many items, by this many readers. */
-const READ_AHEAD_BYTES = 32 * 1024 * 1024;
+const READ_AHEAD_BYTES = 16 * 1024 * 1024;
 const READ_AHEAD_ITEMS = 64;
 const READ_AHEAD_READERS = 8;
 
