@@ -14,7 +14,7 @@ import { signedBlobUrl } from '../storage/blob-sas';
 import type { RestoreScope } from '../restore/restore-job';
 import type { TenantStore } from '../tenants/tenant-store';
 import type { Clock } from '../time/clock';
-import type { TreeEntry } from '../repository';
+import type { ContentRef, Repository, TreeEntry } from '../repository';
 import {
   EXPORT_FORMAT_VERSION,
   exportFileName,
@@ -195,59 +195,85 @@ export async function runExportJob(
   });
   const piped = pipeline(zip.outputStream, counter, output);
 
+  // Zip paths in the tree's order, so names (and their " (2)" suffixes) do not depend on the
+  // order the entries are written in.
   const used = new Set<string>(['manifest.json']);
-  const items: ExportManifestItem[] = [];
+  const planned = entries.map(({ path, entry }) => ({ path, entry, zipPath: zipPath(path, entry, used) }));
+  // The manifest lists items in the tree's order; the zip holds them in the order their content
+  // is stored (see readOrder).
+  const items: ExportManifestItem[] = new Array<ExportManifestItem>(planned.length);
+  const order = readOrder(planned, repository);
   let lastSaved = Date.now();
   try {
-    const ahead = new ContentReadAhead(entries, (entry) => readAll(repository.readContent(entry.content!)));
-    for (const [index, { path, entry }] of entries.entries()) {
-      // Small items come from the read-ahead (already in memory); large ones stream from the repository.
-      const prefetched = ahead.take(index);
+    const ahead = new ContentReadAhead(
+      order.map((index) => planned[index]!),
+      (entry) => readAll(repository.readContent(entry.content!)),
+    );
+    for (const [position, index] of order.entries()) {
+      const { path, entry, zipPath: itemPath } = planned[index]!;
+      const content = entry.content!;
+      // Small items come from the read-ahead (already in memory); large ones stream from the
+      // repository with a deeper chunk read-ahead than the repository's default.
+      const prefetched = ahead.take(position);
       const open = async (): Promise<Readable> =>
-        prefetched ? Readable.from([await prefetched]) : repository.readContent(entry.content!);
-      const hash = createHash('sha256');
-      let size = 0;
-      const hashing = new Transform({
-        transform(chunk: Buffer, _encoding, callback) {
-          hash.update(chunk);
-          size += chunk.length;
-          callback(null, chunk);
-        },
-      });
+        prefetched
+          ? Readable.from([await prefetched])
+          : repository.readContent(content, { readAhead: LARGE_ITEM_READ_AHEAD_CHUNKS });
       // Without attachments: a first pass lists them (nothing kept), the second writes the rest.
       const omitted =
         stripAttachments && entry.kind === 'message' && !isJsonDocument(entry)
           ? await listAttachments(await open())
           : undefined;
-      const source: Readable =
-        omitted && omitted.omitted.length > 0
-          ? withoutAttachments(await open(), omitted.omitted, omitted.lineEnding)
-          : await open();
+      const stripped = omitted !== undefined && omitted.omitted.length > 0;
+      let size = content.size;
+      let sha256 = content.sha256;
+      let source: Readable;
+      if (stripped) {
+        // A rewritten message: its size and SHA-256 are taken as it streams.
+        const hash = createHash('sha256');
+        size = 0;
+        const hashing = new Transform({
+          transform(chunk: Buffer, _encoding, callback) {
+            hash.update(chunk);
+            size += chunk.length;
+            callback(null, chunk);
+          },
+          flush(callback) {
+            sha256 = hash.digest('hex');
+            callback();
+          },
+        });
+        const rewritten = withoutAttachments(await open(), omitted.omitted, omitted.lineEnding);
+        rewritten.on('error', (error) => hashing.destroy(error));
+        source = rewritten.pipe(hashing);
+      } else {
+        // The original bytes: the repository checks their size and SHA-256 against the snapshot's
+        // as they stream (a mismatch fails the stream, and so the export), so they are not hashed again.
+        source = await open();
+      }
       const finished = new Promise<void>((resolve, reject) => {
-        hashing.on('end', resolve);
-        hashing.on('error', reject);
+        source.on('end', resolve);
         source.on('error', reject);
       });
-      const itemPath = zipPath(path, entry, used);
-      zip.addReadStream(source.pipe(hashing), itemPath, {
+      zip.addReadStream(source, itemPath, {
         mtime: modified(entry),
-        // Stored when compressed already; else a fast deflate: an export is a download waited
-        // for, and level 6 costs about three times the CPU for a few percent smaller mail.
-        compressionLevel: alreadyCompressed(itemPath) ? 0 : 1,
+        // Stored when compressed already (by its format, or because the backup found it did not
+        // compress); else a fast deflate: an export is a download waited for, and level 6 costs
+        // about three times the CPU for a few percent smaller mail.
+        compressionLevel: alreadyCompressed(itemPath) || !compressible(content, repository) ? 0 : 1,
       });
       await finished;
-      const stripped = omitted && omitted.omitted.length > 0;
-      items.push({
+      items[index] = {
         path: itemPath,
         source: [...path, entry.name],
         kind: entry.kind === 'message' ? (isJsonDocument(entry) ? 'document' : 'message') : 'file',
         itemId: entry.itemId ?? null,
         size,
-        sha256: hash.digest('hex'),
+        sha256,
         metadata: entry.metadata ?? {},
         ...(omitted ? { attachmentsOmitted: omitted.omitted } : {}),
-        ...(stripped ? { original: { size: entry.content!.size, sha256: entry.content!.sha256 } } : {}),
-      });
+        ...(stripped ? { original: { size: content.size, sha256: content.sha256 } } : {}),
+      };
       job.progress = {
         ...job.progress,
         itemsDone: job.progress.itemsDone + 1,
@@ -307,10 +333,41 @@ async function readAll(stream: Readable): Promise<Buffer> {
   return Buffer.concat(parts);
 }
 
+/**
+ * The order the zip's entries are written in: by where their content is stored (pack, then
+ * offset of the first chunk). A snapshot's tree order (by name) is unrelated to the order the
+ * backup stored items in, so reading in tree order fetched a pack segment for one or two messages
+ * and threw the rest away; in stored order consecutive items come from the same segment, and the
+ * read-ahead's readers fetch neighbouring ranges. The zip's order is not visible to a user (the
+ * manifest keeps the tree's order; import goes by name). Items whose chunk is not in the index
+ * keep their place at the end (reading them reports the error).
+ */
+function readOrder(
+  planned: readonly { entry: TreeEntry }[],
+  repository: Pick<Repository, 'locate'>,
+): number[] {
+  const keys = planned.map(({ entry }) => {
+    const first = entry.content?.chunks[0];
+    return first === undefined ? undefined : repository.locate(first);
+  });
+  return planned
+    .map((_, index) => index)
+    .sort((a, b) => {
+      const ka = keys[a];
+      const kb = keys[b];
+      if (!ka || !kb) return ka ? -1 : kb ? 1 : a - b;
+      if (ka.packId !== kb.packId) return ka.packId < kb.packId ? -1 : 1;
+      return ka.offset - kb.offset || a - b;
+    });
+}
+
+/** Chunks a large item streams ahead of the zip (content-defined chunks average 1 MiB, at most 4). */
+const LARGE_ITEM_READ_AHEAD_CHUNKS = 4;
+
 /** Items up to this size are read ahead into memory; larger ones stream when their turn comes. */
 const READ_AHEAD_ITEM_BYTES = 4 * 1024 * 1024;
 /** At most this much read ahead at once, in at most this many items, by this many readers. */
-const READ_AHEAD_BYTES = 32 * 1024 * 1024;
+const READ_AHEAD_BYTES = 16 * 1024 * 1024;
 const READ_AHEAD_ITEMS = 64;
 const READ_AHEAD_READERS = 8;
 
@@ -431,6 +488,24 @@ const STORED_EXTENSIONS = new Set([
   'flac',
   'wma',
 ]);
+
+/**
+ * Whether deflating the content can pay: false when the backup stored most of its bytes
+ * uncompressed because compression did not save 5% (random-looking data: most PDFs, binaries,
+ * media with unknown extensions). Deflating such data costs the export its throughput (zlib
+ * hands back 16 KiB at a time, about as large as it went in) for nothing.
+ */
+function compressible(content: ContentRef, repository: Pick<Repository, 'locate'>): boolean {
+  let compressed = 0;
+  let raw = 0;
+  for (const chunkId of content.chunks) {
+    const placement = repository.locate(chunkId);
+    if (!placement) return true; // reading it will report the missing chunk
+    if (placement.compressed) compressed += placement.rawLength;
+    else raw += placement.rawLength;
+  }
+  return compressed >= raw;
+}
 
 function alreadyCompressed(name: string): boolean {
   const dot = name.lastIndexOf('.');

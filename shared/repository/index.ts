@@ -10,6 +10,7 @@ export {
   type OpenRepositoryParams,
   type SharedRepositoryResources,
   type RepositoryOptions,
+  type ChunkPlacement,
   type RepositoryStats,
   type VerifyReport,
   type ByteSource,

@@ -31,7 +31,13 @@ import {
   validateChunkerOptions,
   type ChunkerOptions,
 } from './chunker';
-import { compressChunk, decompressChunk, DEFAULT_COMPRESSION, type CompressionOptions } from './compression';
+import {
+  COMPRESSION_FLAG,
+  compressChunk,
+  decompressChunk,
+  DEFAULT_COMPRESSION,
+  type CompressionOptions,
+} from './compression';
 import { ByteLruCache } from './lru-cache';
 import { WRONG_MASTER_KEY, type MasterKeyProvider, type WrappedKey } from './master-key';
 import {
@@ -101,6 +107,14 @@ export interface OpenRepositoryParams {
 export interface SharedRepositoryResources {
   uploadSlots?: Semaphore;
   cache?: ByteLruCache;
+}
+
+/** Where a chunk is stored, as `Repository.locate` tells readers. */
+export interface ChunkPlacement {
+  packId: string;
+  offset: number;
+  rawLength: number;
+  compressed: boolean;
 }
 
 export interface RepositoryStats {
@@ -700,9 +714,30 @@ export class Repository {
     return data.subarray(0, length);
   }
 
-  /** The content's plaintext as a stream, chunk by chunk, with a little read-ahead; checks size and SHA-256. */
-  readContent(ref: ContentRef): Readable {
-    const readAhead = Math.max(1, this.options.readAhead);
+  /**
+   * Where a chunk is stored (pack and offset), its plaintext length, and whether it was stored
+   * compressed (false: compression did not pay, the bytes are incompressible); undefined if it is
+   * not in the index. Readers of many items (an export) order their reads by it, so consecutive
+   * items share pack segments, and skip compressing what did not compress before.
+   */
+  locate(chunkId: string): ChunkPlacement | undefined {
+    const location = this.index.get(Buffer.from(chunkId, 'hex'));
+    if (!location) return undefined;
+    return {
+      packId: location.packId,
+      offset: location.offset,
+      rawLength: location.rawLength,
+      compressed: (location.flags & 0x3) !== COMPRESSION_FLAG.none,
+    };
+  }
+
+  /**
+   * The content's plaintext as a stream, chunk by chunk, with a little read-ahead (the
+   * repository's `readAhead` chunks unless `options.readAhead` says otherwise); checks size and
+   * SHA-256.
+   */
+  readContent(ref: ContentRef, options: { readAhead?: number } = {}): Readable {
+    const readAhead = Math.max(1, options.readAhead ?? this.options.readAhead);
     const readChunk = (id: string) => this.readChunk(id);
     async function* generate(): AsyncGenerator<Buffer> {
       const hash = createHash('sha256');

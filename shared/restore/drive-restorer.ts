@@ -1,6 +1,7 @@
 import { AppError } from '../errors/app-error';
 import type { TenantGraph } from '../graph/graph-client';
 import type { Resource } from '../resources/resource';
+import { ByteBudget } from './byte-budget';
 import type { ConflictPolicy } from './restore-job';
 import {
   encodePath,
@@ -15,6 +16,21 @@ import {
 export const SIMPLE_UPLOAD_BYTES = 4 * 1024 * 1024;
 /** Upload session fragments: a multiple of 320 KiB (Graph's rule), 3.2 MiB. */
 export const FRAGMENT_BYTES = 10 * 320 * 1024;
+/**
+ * What a file in an upload session holds: its fragment buffer, the chunk being copied into it and
+ * the ones read ahead behind it (the repository reads 2 ahead; content-defined chunks are 1 MiB
+ * on average, at most 4 MiB).
+ */
+const SESSION_FILE_BYTES = FRAGMENT_BYTES + 3 * 1024 * 1024;
+/** Files in flight per drive restore. */
+export const DRIVE_RESTORE_CONCURRENCY = 16;
+/**
+ * File bytes all drive restores of this worker hold at once (whole small files and the
+ * in-flight part of large ones), so 16 files in flight per job, and several jobs, keep the
+ * worker's memory bounded.
+ */
+export const DRIVE_RESTORE_BUFFER_BYTES = 96 * 1024 * 1024;
+const workerFileBudget = new ByteBudget(DRIVE_RESTORE_BUFFER_BYTES);
 
 const conflictBehavior: Record<ConflictPolicy, 'fail' | 'rename' | 'replace'> = {
   skip: 'fail',
@@ -37,10 +53,13 @@ interface Placement {
 export class DriveRestorer implements WorkloadRestorer {
   /**
    * Files in flight at once. SharePoint and OneDrive limit a tenant by resource units per minute,
-   * not by concurrency; six keep the units busy through Graph's latency, and large files stream
-   * one 3.2 MiB fragment at a time each, so memory stays bounded.
+   * not by concurrency, so a restore is bound by Graph's latency: 16 at a time (the raw ceiling's
+   * concurrency) keep the units busy. Memory is bounded by the worker's file budget, not by this:
+   * a small file holds its bytes, a large one streams one 3.2 MiB fragment at a time.
    */
-  readonly concurrency = 6;
+  readonly concurrency = DRIVE_RESTORE_CONCURRENCY;
+
+  constructor(private readonly budget: ByteBudget = workerFileBudget) {}
   /** Folder creations under way in this slice, so concurrent files of one folder create it once. */
   private readonly folders = new Map<string, Promise<void>>();
 
@@ -103,6 +122,7 @@ export class DriveRestorer implements WorkloadRestorer {
     if (path.length > 1) await this.ensureFolder(ctx, driveId, path.slice(0, -1));
     const size = item.entry.content.size;
     const behavior = conflictBehavior[ctx.job.conflict];
+    const release = await this.budget.acquire(size <= SIMPLE_UPLOAD_BYTES ? size : SESSION_FILE_BYTES);
     try {
       if (size <= SIMPLE_UPLOAD_BYTES) {
         const bytes = await readBuffer(ctx, item);
@@ -119,15 +139,24 @@ export class DriveRestorer implements WorkloadRestorer {
         return { kind: 'skipped', reason: 'a file with this name exists (conflict policy: skip)' };
       }
       throw error;
+    } finally {
+      release();
     }
     return { kind: 'restored', bytes: size };
   }
 }
 
+/** A small file's bytes, copied chunk by chunk into one buffer of its size (not held twice). */
 async function readBuffer(ctx: RestoreContext, item: RestoreItem): Promise<Buffer> {
-  const parts: Buffer[] = [];
-  for await (const chunk of ctx.repository.readContent(item.entry.content!)) parts.push(chunk as Buffer);
-  return Buffer.concat(parts);
+  const bytes = Buffer.allocUnsafe(item.entry.content!.size);
+  let at = 0;
+  for await (const chunk of ctx.repository.readContent(item.entry.content!)) {
+    // The repository checks the size as it streams; this only keeps a bad ref from overrunning.
+    if (at + (chunk as Buffer).length > bytes.length)
+      throw new AppError('permanent', 'repository integrity check failed: content is longer than its size');
+    at += (chunk as Buffer).copy(bytes, at);
+  }
+  return bytes;
 }
 
 /** Streams the file from the repository into an upload session, fragment by fragment. */
@@ -144,8 +173,9 @@ async function uploadInSession(
     { item: { '@microsoft.graph.conflictBehavior': behavior } },
     { what: 'start a file upload' },
   );
-  let pending: Buffer[] = [];
-  let pendingBytes = 0;
+  // One fragment buffer per file, filled chunk by chunk and reused once its PUT has completed.
+  const fragment = Buffer.allocUnsafe(Math.min(FRAGMENT_BYTES, total));
+  let filled = 0;
   let offset = 0;
   const send = async (bytes: Buffer) => {
     const { status, body } = await putFragment(session.uploadUrl, bytes, offset, total);
@@ -159,17 +189,29 @@ async function uploadInSession(
     }
   };
   for await (const chunk of ctx.repository.readContent(item.entry.content!)) {
-    pending.push(chunk as Buffer);
-    pendingBytes += (chunk as Buffer).length;
-    // Strictly more than a fragment: the last fragment (any size) is sent after the loop.
-    while (pendingBytes > FRAGMENT_BYTES) {
-      const all = Buffer.concat(pending);
-      await send(all.subarray(0, FRAGMENT_BYTES));
-      pending = [all.subarray(FRAGMENT_BYTES)];
-      pendingBytes = all.length - FRAGMENT_BYTES;
+    const bytes = chunk as Buffer;
+    for (let at = 0; at < bytes.length;) {
+      // A full fragment is sent only when more bytes follow: the last one (any size) after the loop.
+      if (filled === fragment.length) {
+        if (offset + filled >= total)
+          throw new AppError(
+            'permanent',
+            'repository integrity check failed: content is longer than its size',
+          );
+        await send(fragment);
+        filled = 0;
+      }
+      const copied = bytes.copy(
+        fragment,
+        filled,
+        at,
+        at + Math.min(bytes.length - at, fragment.length - filled),
+      );
+      filled += copied;
+      at += copied;
     }
   }
-  if (pendingBytes > 0 || offset < total) await send(Buffer.concat(pending));
+  if (filled > 0 || offset < total) await send(fragment.subarray(0, filled));
 }
 
 async function defaultDriveId(graph: TenantGraph, resource: Resource): Promise<string> {

@@ -274,12 +274,21 @@ describe('export to a zip download', () => {
       'Notes/readme.txt',
       Buffer.from('plain text compresses well. '.repeat(2000)),
     );
+    // Random-looking bytes under a name that says nothing (the backup found they do not compress).
+    await stack.simulator.control.putFile(
+      stack.tenantId,
+      user.driveId!,
+      'Tools/installer.bin',
+      randomBytes(300_000),
+    );
     const resource = await stack.protect('onedrive', user.id, user.userPrincipalName);
     const snapshot = await stack.snapshot(resource.resourceId);
     const { job, bytes } = await exportToEnd(snapshot.snapshotId);
     const entries = await unzip(bytes);
-    // Compressed formats are stored as they are; everything else is deflated.
+    // Compressed formats, and content that did not compress in the backup, are stored as they
+    // are; everything else is deflated.
     expect(methods.get('content/Photos/holiday.jpg')).toBe(0);
+    expect(methods.get('content/Tools/installer.bin')).toBe(0);
     expect(methods.get('content/Notes/readme.txt')).toBe(8);
     const repository = await stack.deps.repositoryFor(stack.tenantId);
     const expected = await snapshotContents(repository, snapshot.manifestRoot!);
