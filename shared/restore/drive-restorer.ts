@@ -1,7 +1,7 @@
 import { AppError } from '../errors/app-error';
 import type { TenantGraph } from '../graph/graph-client';
 import type { Resource } from '../resources/resource';
-import { ByteBudget } from './byte-budget';
+import { ByteBudget } from '../concurrency/byte-budget';
 import type { ConflictPolicy } from './restore-job';
 import {
   encodePath,
@@ -122,7 +122,7 @@ export class DriveRestorer implements WorkloadRestorer {
     if (path.length > 1) await this.ensureFolder(ctx, driveId, path.slice(0, -1));
     const size = item.entry.content.size;
     const behavior = conflictBehavior[ctx.job.conflict];
-    const release = await this.budget.acquire(size <= SIMPLE_UPLOAD_BYTES ? size : SESSION_FILE_BYTES);
+    const grant = await this.budget.acquire(size <= SIMPLE_UPLOAD_BYTES ? size : SESSION_FILE_BYTES);
     try {
       if (size <= SIMPLE_UPLOAD_BYTES) {
         const bytes = await readBuffer(ctx, item);
@@ -140,7 +140,7 @@ export class DriveRestorer implements WorkloadRestorer {
       }
       throw error;
     } finally {
-      release();
+      grant.release();
     }
     return { kind: 'restored', bytes: size };
   }
