@@ -7,7 +7,7 @@ import type { ProtectionService } from '../protection/protection-service';
 import { userKindsOf } from '../protection/protection-service';
 import type { JobQueue } from '../queues/job-queues';
 import { resourceIdOf, type Resource, type ResourceKind } from '../resources/resource';
-import type { ResourceCountsStore } from '../resources/resource-counts';
+import { countsChange, type ResourceCountsStore } from '../resources/resource-counts';
 import type { ResourceStore } from '../resources/resource-store';
 import type { Tenant } from '../tenants/tenant';
 import type { TenantStore } from '../tenants/tenant-store';
@@ -103,8 +103,13 @@ export class DiscoveryService {
     }
     if (usersLink) await this.deps.state.setDeltaLink(tenantId, 'users', usersLink);
     if (groupsLink) await this.deps.state.setDeltaLink(tenantId, 'groups', groupsLink);
-    // The adjustments above are exact unless a write was lost mid-pass: rebuild them once a day.
-    await this.deps.counts.recount(tenantId, this.deps.resources.list(tenantId));
+    // Every counted change adjusts the counts after an ETag-guarded change of its row, so they stay
+    // exact. They are built from a scan only when missing (a tenant from before they existed): a
+    // scan racing a protection request would count its change twice (the row already changed, the
+    // adjustment still to come).
+    if (!(await this.deps.counts.exists(tenantId))) {
+      await this.deps.counts.recount(tenantId, this.deps.resources.list(tenantId));
+    }
     this.deps.log.info('discovery reconciled', { tenantId, found: found.length, ...result });
     return { ...result, mode: 'full' };
   }
@@ -197,19 +202,25 @@ export class DiscoveryService {
       const resourceId = resourceIdOf(item.kind, item.graphId);
       const known = existing.get(resourceId);
       if (known) {
-        const back = known.state === 'gone';
-        await this.deps.resources.update(tenant.tenantId, resourceId, {
+        const seen = {
           displayName: item.displayName,
           address: item.address,
           ...(item.groupId ? { groupId: item.groupId } : {}),
           lastSeenAt: now,
-          ...(back ? { state: known.protected ? 'protected' : 'discovered' } : {}),
-        });
-        if (back) {
+        };
+        if (known.state !== 'gone') {
+          // Nothing counted changes: one merge, no read.
+          await this.deps.resources.update(tenant.tenantId, resourceId, seen);
+          continue;
+        }
+        // Back: against the row as stored now (a protection request or another pass may have changed it).
+        const done = await this.deps.resources.transition(tenant.tenantId, resourceId, (current) => ({
+          ...seen,
+          ...(current.state === 'gone' ? { state: current.protected ? 'protected' : 'discovered' } : {}),
+        }));
+        if (done && done.before.state === 'gone') {
           counts.returned += 1;
-          await this.deps.counts.adjust(tenant.tenantId, {
-            [known.kind]: { discovered: 1, protected: known.protected ? 1 : 0 },
-          });
+          await this.deps.counts.adjust(tenant.tenantId, countsChange(done.before, done.after));
           await this.deps.notifier.resolve(
             tenant.tenantId,
             'resource-gone',
@@ -233,7 +244,9 @@ export class DiscoveryService {
         lastSeenAt: now,
         consecutiveFailures: 0,
       };
-      await this.deps.resources.put(resource);
+      // Another pass (a notification's, while a full one runs) may have added it meanwhile: then it
+      // is that pass's, counted and auto-protected once.
+      if (!(await this.deps.resources.create(resource))) continue;
       await this.deps.counts.adjust(tenant.tenantId, { [resource.kind]: { discovered: 1 } });
       existing.set(resourceId, resource);
       fresh.push(resource);
@@ -301,11 +314,13 @@ export class DiscoveryService {
     });
   }
 
-  private async markGone(resource: Resource): Promise<void> {
-    await this.deps.resources.update(resource.tenantId, resource.resourceId, { state: 'gone' });
-    await this.deps.counts.adjust(resource.tenantId, {
-      [resource.kind]: { discovered: -1, protected: resource.protected ? -1 : 0 },
-    });
+  private async markGone(seen: Resource): Promise<void> {
+    const done = await this.deps.resources.transition(seen.tenantId, seen.resourceId, (current) =>
+      current.state === 'gone' ? undefined : { state: 'gone' },
+    );
+    if (!done) return;
+    await this.deps.counts.adjust(seen.tenantId, countsChange(done.before, done.after));
+    const resource = done.before;
     if (!resource.protected) return;
     const what =
       resource.kind === 'mailbox' ? 'Backed-up mailbox' : `Backed-up ${label(resource).split(' ')[1]}`;

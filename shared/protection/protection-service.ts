@@ -1,6 +1,10 @@
 import { AppError } from '../errors/app-error';
 import { resourceIdOf, type Resource, type ResourceKind } from '../resources/resource';
-import type { ResourceCountsDelta, ResourceCountsStore } from '../resources/resource-counts';
+import {
+  countsChange,
+  type ResourceCountsDelta,
+  type ResourceCountsStore,
+} from '../resources/resource-counts';
 import type { ResourceStore } from '../resources/resource-store';
 import type { Tenant } from '../tenants/tenant';
 import type { TenantStore } from '../tenants/tenant-store';
@@ -172,34 +176,35 @@ export class ProtectionService {
   /** Protects those not yet protected; returns their ids. The dashboard counts follow. */
   private async protect(tenantId: string, resources: Resource[]): Promise<string[]> {
     const now = this.deps.clock.now().toISOString();
-    const changed: string[] = [];
-    const delta: ResourceCountsDelta = {};
-    for (const resource of resources) {
-      if (resource.protected) continue;
-      await this.deps.resources.update(tenantId, resource.resourceId, {
-        protected: true,
-        state: resource.state === 'gone' ? 'gone' : 'protected',
-        protectedAt: now,
-      });
-      changed.push(resource.resourceId);
-      if (resource.state !== 'gone') addProtected(delta, resource, 1);
-    }
-    if (changed.length > 0) await this.deps.counts.adjust(tenantId, delta);
-    return changed;
+    return this.setProtection(tenantId, resources, (current) =>
+      current.protected
+        ? undefined
+        : { protected: true, state: current.state === 'gone' ? 'gone' : 'protected', protectedAt: now },
+    );
   }
 
   /** Unprotects those protected (backups stay); returns their ids. The dashboard counts follow. */
   private async unprotect(tenantId: string, resources: Resource[]): Promise<string[]> {
+    return this.setProtection(tenantId, resources, (current) =>
+      current.protected
+        ? { protected: false, state: current.state === 'gone' ? 'gone' : 'discovered' }
+        : undefined,
+    );
+  }
+
+  /** Each change is made against the row as stored (ETag), so concurrent requests count it once. */
+  private async setProtection(
+    tenantId: string,
+    resources: Resource[],
+    change: (current: Resource) => Partial<Resource> | undefined,
+  ): Promise<string[]> {
     const changed: string[] = [];
     const delta: ResourceCountsDelta = {};
     for (const resource of resources) {
-      if (!resource.protected) continue;
-      await this.deps.resources.update(tenantId, resource.resourceId, {
-        protected: false,
-        state: resource.state === 'gone' ? 'gone' : 'discovered',
-      });
+      const done = await this.deps.resources.transition(tenantId, resource.resourceId, change);
+      if (!done) continue;
       changed.push(resource.resourceId);
-      if (resource.state !== 'gone') addProtected(delta, resource, -1);
+      countsChange(done.before, done.after, delta);
     }
     if (changed.length > 0) await this.deps.counts.adjust(tenantId, delta);
     return changed;
@@ -272,9 +277,4 @@ export class ProtectionService {
     }
     return resources;
   }
-}
-
-function addProtected(delta: ResourceCountsDelta, resource: Resource, by: 1 | -1): void {
-  const entry = (delta[resource.kind] ??= {});
-  entry.protected = (entry.protected ?? 0) + by;
 }

@@ -15,6 +15,28 @@ export function emptyCounts(): ResourceCounts {
   return Object.fromEntries(resourceKinds.map((k) => [k, { discovered: 0, protected: 0 }])) as ResourceCounts;
 }
 
+/** What a change of a resource from `before` to `after` does to the counts (added into `into`). */
+export function countsChange(
+  before: Pick<Resource, 'kind' | 'state' | 'protected'>,
+  after: Pick<Resource, 'kind' | 'state' | 'protected'>,
+  into: ResourceCountsDelta = {},
+): ResourceCountsDelta {
+  for (const [side, sign] of [
+    [after, 1],
+    [before, -1],
+  ] as const) {
+    for (const [kind, c] of Object.entries(countsOf(side)) as [
+      ResourceKind,
+      { discovered: number; protected: number },
+    ][]) {
+      const slot = (into[kind] ??= {});
+      slot.discovered = (slot.discovered ?? 0) + sign * c.discovered;
+      slot.protected = (slot.protected ?? 0) + sign * c.protected;
+    }
+  }
+  return into;
+}
+
 /** How a resource counts: every resource not gone is discovered; protected ones (not gone) are protected. */
 export function countsOf(resource: Pick<Resource, 'kind' | 'state' | 'protected'>): ResourceCountsDelta {
   if (resource.state === 'gone') return {};
@@ -40,6 +62,18 @@ export class ResourceCountsStore {
       return fromEntity(await table.getEntity<CountsEntity>(tenantId, ROW));
     } catch (error) {
       if (isStatus(error, 404)) return emptyCounts();
+      throw error;
+    }
+  }
+
+  /** True when the tenant has a counts row (every counted change since then has adjusted it). */
+  async exists(tenantId: string): Promise<boolean> {
+    const table = await this.table();
+    try {
+      await table.getEntity<CountsEntity>(tenantId, ROW, { queryOptions: { select: ['PartitionKey'] } });
+      return true;
+    } catch (error) {
+      if (isStatus(error, 404)) return false;
       throw error;
     }
   }

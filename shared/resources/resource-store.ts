@@ -28,6 +28,57 @@ export class ResourceStore {
     await table.upsertEntity(toEntity(resource), 'Replace');
   }
 
+  /**
+   * Adds a resource that is not stored yet; false when it already is (another discovery pass got
+   * there first), which is left untouched: a replace would undo what happened to it since.
+   */
+  async create(resource: Resource): Promise<boolean> {
+    const table = await this.table();
+    try {
+      await table.createEntity(toEntity(resource));
+      return true;
+    } catch (error) {
+      if (isStatus(error, 409)) return false;
+      throw error;
+    }
+  }
+
+  /**
+   * Changes a resource as it is stored now: `change` sees the current row and returns the fields to
+   * merge (or undefined: nothing to do); the write is guarded by the row's ETag and retried on a race.
+   * Returns the row before and after, so whatever counts the change (the dashboard, licences) counts
+   * what really happened, once, however many passes and requests run at the same time.
+   */
+  async transition(
+    tenantId: string,
+    resourceId: string,
+    change: (current: Resource) => Partial<Resource> | undefined,
+  ): Promise<{ before: Resource; after: Resource } | undefined> {
+    const table = await this.table();
+    for (let attempt = 0; ; attempt++) {
+      let entity: ResourceEntity & { etag: string };
+      try {
+        entity = await table.getEntity<ResourceEntity>(tenantId, resourceId);
+      } catch (error) {
+        if (isStatus(error, 404)) throw new AppError('not-found', `resource ${resourceId} not found`);
+        throw error;
+      }
+      const before = fromEntity(entity);
+      const fields = change(before);
+      if (!fields) return undefined;
+      const { tenantId: _t, resourceId: _r, ...rest } = fields;
+      try {
+        await table.updateEntity({ partitionKey: tenantId, rowKey: resourceId, ...rest }, 'Merge', {
+          etag: entity.etag,
+        });
+        return { before, after: { ...before, ...rest } };
+      } catch (error) {
+        if (isStatus(error, 412) && attempt < 20) continue;
+        throw error;
+      }
+    }
+  }
+
   /** Merges the given fields into a resource (the rest is untouched). */
   async update(tenantId: string, resourceId: string, fields: Partial<Resource>): Promise<void> {
     const table = await this.table();

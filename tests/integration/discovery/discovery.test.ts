@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resourceIdOf, type Resource } from '../../../shared/resources/resource';
-import { ResourceCountsStore } from '../../../shared/resources/resource-counts';
+import { LicenceStore } from '../../../shared/protection/licence-store';
+import { ProtectionService } from '../../../shared/protection/protection-service';
+import { ResourceCountsStore, type ResourceCountsDelta } from '../../../shared/resources/resource-counts';
 import { Tables } from '../../../shared/storage/tables';
 import { silentLogger } from '../../../shared/observability/logger';
 import { DiscoveryStack } from '../../support/discovery-stack';
@@ -86,6 +88,46 @@ describe('discovery reconciliation', () => {
     const again = await stack.discovery.reconcile(stack.tenantId);
     expect(again).toMatchObject({ added: 0, gone: 0, returned: 0 });
     expect(await stack.notifications()).toHaveLength(bell.length);
+  });
+
+  it("the dashboard's counts stay exact when a discovery pass lands between a protection change and its count", async () => {
+    const sim = await stack.backup.simulator.control.tenant(stack.tenantId);
+    const users = sim.users.filter((u) => u.hasMailbox).map((u) => u.id);
+    const tables = new Tables(stack.backup.storage);
+    const countsStore = new ResourceCountsStore(tables);
+    // Protection whose count adjustment waits for a full pass to finish first: the pass sees the
+    // rows already protected, the adjustment comes after it.
+    const racing = new ProtectionService({
+      tenants: stack.backup.deps.tenants,
+      resources: stack.backup.deps.resources,
+      licences: new LicenceStore(tables),
+      clock: { now: () => new Date() },
+      counts: Object.assign(Object.create(countsStore) as ResourceCountsStore, {
+        adjust: async (tenantId: string, delta: ResourceCountsDelta) => {
+          await stack.discovery.reconcile(tenantId);
+          await countsStore.adjust(tenantId, delta);
+        },
+      }),
+    });
+    const exact = async (protectedMailboxes: number) => {
+      const counts = await countsStore.get(stack.tenantId);
+      const found = (await resources(stack)).filter((r) => r.state !== 'gone');
+      for (const kind of ['mailbox', 'onedrive', 'site', 'group'] as const) {
+        const live = found.filter((r) => r.kind === kind);
+        expect(counts[kind], kind).toEqual({
+          discovered: live.length,
+          protected: live.filter((r) => r.protected).length,
+        });
+      }
+      expect(counts.mailbox.protected).toBe(protectedMailboxes);
+    };
+    await racing.enableUsers(stack.tenantId, users);
+    await exact(users.length);
+    // The same request again changes nothing, so counts nothing.
+    await Promise.all([racing.enableUsers(stack.tenantId, users), racing.enableUsers(stack.tenantId, users)]);
+    await exact(users.length);
+    await racing.disableUsers(stack.tenantId, users);
+    await exact(0);
   });
 
   it('a removed protected user raises one red alert mailed to the admin; restored, it resolves with a green notice', async () => {
