@@ -37,6 +37,32 @@ export interface EnableUsersResult {
   licensed: string[];
 }
 
+/** One resource a protection request covered, as it is after the request. */
+export interface CoveredResource {
+  resourceId: string;
+  kind: ResourceKind;
+  displayName: string;
+  protected: boolean;
+}
+
+export interface ProtectionChange {
+  enabled: boolean;
+  /** Every resource the request covered (those named and, for a user, the plan's other ones of that user). */
+  resources: CoveredResource[];
+  /** Resources whose protection this call changed (the others already were so). */
+  changed: string[];
+  /** Enable: users that took a licence now (the others already held one). */
+  licensed: string[];
+  /** Disable: users whose licence was freed now. */
+  released: number;
+  /** Enable: team sites now protected together with their group. */
+  overlaps: CollaborationOverlap[];
+  licences: LicenceSummary;
+}
+
+/** The request field that names resources in `setProtection`'s errors. */
+const RESOURCE_IDS_FIELD = 'body.resourceIds';
+
 /** The user kinds a plan protects: mailbox and OneDrive (`full`) or mailbox only (`exchange-only`). */
 export function userKindsOf(plan: Tenant['plan']): ResourceKind[] {
   return plan === 'full' ? ['mailbox', 'onedrive'] : ['mailbox'];
@@ -132,6 +158,118 @@ export class ProtectionService {
     await this.deps.tenants.get(tenantId);
     const resources = await this.collaborationResources(tenantId, resourceIds);
     return { unprotected: await this.unprotect(tenantId, resources) };
+  }
+
+  /**
+   * The general form (`POST /v1/protection`): protects or unprotects any mix of resources, all or
+   * nothing across the whole request. A mailbox or OneDrive id stands for its user, exactly as
+   * `enableUsers`/`disableUsers` (one licence per user; the plan's kinds of that user); a site or
+   * group id goes through Collaboration (no licence; not on `exchange-only`, a `conflict`). Every
+   * check comes first: an id that is no resource of this tenant (another tenant's included) is
+   * `not-found`, too few free licences is `conflict` naming asked and free; nothing is changed then.
+   */
+  async setProtection(
+    tenantId: string,
+    resourceIds: readonly string[],
+    enabled: boolean,
+  ): Promise<ProtectionChange> {
+    const tenant = enabled ? await this.usableTenant(tenantId) : await this.deps.tenants.get(tenantId);
+    const known = new Map<string, Resource>();
+    const named: { field: string; resource: Resource }[] = [];
+    const missing: { field: string; message: string }[] = [];
+    for (const [index, resourceId] of resourceIds.entries()) {
+      if (resourceIds.indexOf(resourceId) !== index) continue;
+      const field = `${RESOURCE_IDS_FIELD}.${index}`;
+      const resource = await this.find(tenantId, resourceId);
+      if (!resource) missing.push({ field, message: `${resourceId}: not found` });
+      else {
+        known.set(resource.resourceId, resource);
+        named.push({ field, resource });
+      }
+    }
+    if (missing.length > 0) {
+      throw new AppError(
+        'not-found',
+        `${missing.length} of the resources were not found in this tenant; nothing was changed`,
+        { details: missing },
+      );
+    }
+    const collaboration = named.filter((n) => n.resource.kind === 'site' || n.resource.kind === 'group');
+    if (enabled && collaboration.length > 0 && tenant.plan !== 'full') {
+      throw new AppError(
+        'conflict',
+        'SharePoint sites and groups are not part of the exchange-only plan; nothing was changed. Ask your provider to change the plan to full.',
+        {
+          details: collaboration.map((n) => ({
+            field: n.field,
+            message: `${n.resource.resourceId}: a ${n.resource.kind}, not part of the exchange-only plan`,
+          })),
+        },
+      );
+    }
+    // A user is named by their mailbox or OneDrive id; the first one names them in errors.
+    const users = new Map<string, string>();
+    for (const n of named) {
+      if (n.resource.kind !== 'mailbox' && n.resource.kind !== 'onedrive') continue;
+      if (!users.has(n.resource.graphId)) users.set(n.resource.graphId, n.field);
+    }
+    const kinds = enabled ? userKindsOf(tenant.plan) : (['mailbox', 'onedrive'] as const);
+    const covered: Resource[] = [];
+    const nothing: { field: string; message: string }[] = [];
+    for (const [userId, field] of users) {
+      const found: Resource[] = [];
+      for (const kind of kinds) {
+        const id = resourceIdOf(kind, userId);
+        const resource = known.get(id) ?? (await this.find(tenantId, id));
+        if (resource) found.push(resource);
+      }
+      if (found.length === 0) {
+        nothing.push({
+          field,
+          message: `user ${userId} has no mailbox: the ${tenant.plan} plan protects mailboxes only`,
+        });
+      }
+      covered.push(...found);
+    }
+    if (nothing.length > 0) {
+      throw new AppError(
+        'conflict',
+        `${nothing.length} user(s) have nothing the ${tenant.plan} plan protects; nothing was changed`,
+        { details: nothing },
+      );
+    }
+    covered.push(...collaboration.map((n) => n.resource));
+    let changed: string[];
+    let licensed: string[] = [];
+    let released = 0;
+    if (enabled) {
+      licensed = await this.deps.licences.assign(tenantId, [...users.keys()], tenant.licences, {
+        field: RESOURCE_IDS_FIELD,
+      });
+      changed = await this.protect(tenantId, covered);
+    } else {
+      changed = await this.unprotect(tenantId, covered);
+      released = await this.deps.licences.release(tenantId, [...users.keys()]);
+    }
+    return {
+      enabled,
+      resources: covered.map((r) => ({
+        resourceId: r.resourceId,
+        kind: r.kind,
+        displayName: r.displayName,
+        protected: enabled,
+      })),
+      changed,
+      licensed,
+      released,
+      overlaps: enabled
+        ? await this.overlapsOf(
+            tenantId,
+            collaboration.map((n) => n.resource),
+          )
+        : [],
+      licences: await this.licenceSummary(tenantId),
+    };
   }
 
   /** Team sites among `resources` (or the team sites of groups among them) protected with their group. */
