@@ -1,3 +1,4 @@
+import { mapWithConcurrency } from '../concurrency/pool';
 import { AppError } from '../errors/app-error';
 import { resourceIdOf, type Resource, type ResourceKind } from '../resources/resource';
 import type { ResourceCountsDelta, ResourceCountsStore } from '../resources/resource-counts';
@@ -62,6 +63,9 @@ export interface ProtectionChange {
 
 /** The request field that names resources in `setProtection`'s errors. */
 const RESOURCE_IDS_FIELD = 'body.resourceIds';
+
+/** Point reads in flight while a request's ids are resolved (up to 500 ids, a few for each user). */
+const LOOKUPS_IN_FLIGHT = 16;
 
 /** The user kinds a plan protects: mailbox and OneDrive (`full`) or mailbox only (`exchange-only`). */
 export function userKindsOf(plan: Tenant['plan']): ResourceKind[] {
@@ -177,10 +181,13 @@ export class ProtectionService {
     const known = new Map<string, Resource>();
     const named: { field: string; resource: Resource }[] = [];
     const missing: { field: string; message: string }[] = [];
+    const found = await mapWithConcurrency(resourceIds, LOOKUPS_IN_FLIGHT, (resourceId, index) =>
+      resourceIds.indexOf(resourceId) === index ? this.find(tenantId, resourceId) : Promise.resolve(null),
+    );
     for (const [index, resourceId] of resourceIds.entries()) {
-      if (resourceIds.indexOf(resourceId) !== index) continue;
+      const resource = found[index];
+      if (resource === null) continue; // a repeated id
       const field = `${RESOURCE_IDS_FIELD}.${index}`;
-      const resource = await this.find(tenantId, resourceId);
       if (!resource) missing.push({ field, message: `${resourceId}: not found` });
       else {
         known.set(resource.resourceId, resource);
@@ -216,20 +223,24 @@ export class ProtectionService {
     const kinds = enabled ? userKindsOf(tenant.plan) : (['mailbox', 'onedrive'] as const);
     const covered: Resource[] = [];
     const nothing: { field: string; message: string }[] = [];
-    for (const [userId, field] of users) {
-      const found: Resource[] = [];
+    const ofUsers = await mapWithConcurrency([...users.keys()], LOOKUPS_IN_FLIGHT, async (userId) => {
+      const mine: Resource[] = [];
       for (const kind of kinds) {
         const id = resourceIdOf(kind, userId);
         const resource = known.get(id) ?? (await this.find(tenantId, id));
-        if (resource) found.push(resource);
+        if (resource) mine.push(resource);
       }
-      if (found.length === 0) {
+      return mine;
+    });
+    for (const [i, [userId, field]] of [...users].entries()) {
+      const mine = ofUsers[i]!;
+      if (mine.length === 0) {
         nothing.push({
           field,
           message: `user ${userId} has no mailbox: the ${tenant.plan} plan protects mailboxes only`,
         });
       }
-      covered.push(...found);
+      covered.push(...mine);
     }
     if (nothing.length > 0) {
       throw new AppError(
