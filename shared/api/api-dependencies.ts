@@ -20,14 +20,10 @@ import type { TenantStore } from '../tenants/tenant-store';
 import type { Clock } from '../time/clock';
 import type { RateLimiter } from './rate-limiter';
 
-/** Unread notifications by severity; the notifications module (issue 5) provides the real one. */
+/** Unread notifications by severity (the dashboard's bell): the notification store (shared/notifications). */
 export interface NotificationSummary {
   unreadBySeverity(tenantId: string): Promise<Record<'red' | 'yellow' | 'blue' | 'green', number>>;
 }
-
-export const noNotifications: NotificationSummary = {
-  unreadBySeverity: () => Promise.resolve({ red: 0, yellow: 0, blue: 0, green: 0 }),
-};
 
 /** What endpoint handlers use: the core's stores and services, nothing HTTP. */
 export interface ApiDependencies {

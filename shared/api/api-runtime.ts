@@ -26,7 +26,7 @@ import { SupportStore } from '../support/support-store';
 import type { Tenant } from '../tenants/tenant';
 import type { TenantStore } from '../tenants/tenant-store';
 import type { Clock } from '../time/clock';
-import { noNotifications, type ApiRuntime, type NotificationSummary } from './api-dependencies';
+import type { ApiRuntime, NotificationSummary } from './api-dependencies';
 import { RateLimiter } from './rate-limiter';
 
 export interface ApiRuntimeParts {
@@ -117,6 +117,7 @@ export function createApiRuntime(parts: ApiRuntimeParts): ApiRuntime {
     tenant: (tenantId) => parts.tenants.get(tenantId),
   });
   const resourceCounts = new ResourceCountsStore(parts.tables);
+  const notificationStore = new NotificationStore(parts.tables, () => parts.clock.now());
   return {
     deps: {
       clock: parts.clock,
@@ -131,7 +132,8 @@ export function createApiRuntime(parts: ApiRuntimeParts): ApiRuntime {
       support,
       supportStore,
       incidents: new IncidentStore(parts.tables),
-      notifications: parts.notifications ?? noNotifications,
+      // The bell's counts come from the same store the notification endpoints read and mark.
+      notifications: parts.notifications ?? notificationStore,
       protection: new ProtectionService({
         tenants: parts.tenants,
         resources: parts.resources,
@@ -139,7 +141,7 @@ export function createApiRuntime(parts: ApiRuntimeParts): ApiRuntime {
         counts: resourceCounts,
         clock: parts.clock,
       }),
-      notificationStore: new NotificationStore(parts.tables, () => parts.clock.now()),
+      notificationStore,
       consentLink: (tenantId) => {
         if (!settings.NOTIFICATION_BASE_URL) {
           throw new AppError(

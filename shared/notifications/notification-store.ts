@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { TableClient, TransactionAction } from '@azure/data-tables';
 import { invertedTime } from '../backup/snapshot-record';
 import { AppError } from '../errors/app-error';
-import { queryPage, TableNames, isStatus, odataString, type Tables } from '../storage/tables';
+import { mergeExisting, queryPage, TableNames, isStatus, odataString, type Tables } from '../storage/tables';
 import type { AlertInput, InformationInput, Notification, NotificationCategory } from './notification';
 
 type NotificationEntity = {
@@ -185,6 +185,28 @@ export class NotificationStore {
       if (isStatus(error, 404)) throw new AppError('not-found', `notification ${notificationId} not found`);
       throw error;
     }
+  }
+
+  /**
+   * Marks every unread notification of the tenant read (only those of `severity`, if given): one
+   * query for their keys, then transactions of 100 updates. Returns how many were marked; a
+   * notification raised meanwhile stays unread.
+   */
+  async markAllRead(tenantId: string, filter: { severity?: Notification['severity'] } = {}): Promise<number> {
+    const table = await this.table();
+    const clauses = [
+      `PartitionKey eq ${odataString(tenantId)}`,
+      `RowKey gt ${odataString(NOTE)} and RowKey lt ${odataString('n}')}`,
+      'read eq false',
+    ];
+    if (filter.severity) clauses.push(`severity eq ${odataString(filter.severity)}`);
+    const keys: { partitionKey: string; rowKey: string }[] = [];
+    for await (const entity of table.listEntities({
+      queryOptions: { filter: clauses.join(' and '), select: ['rowKey'] },
+    })) {
+      keys.push({ partitionKey: tenantId, rowKey: String(entity.rowKey) });
+    }
+    return mergeExisting(table, keys, { read: true });
   }
 
   private newEntity(input: AlertInput | InformationInput): NotificationEntity {

@@ -45,9 +45,15 @@ export class LicenceStore {
 
   /**
    * Assigns one licence to each user that has none; all or nothing. Throws `conflict` naming how
-   * many were asked and how many are free. Returns the users that got a licence now.
+   * many were asked and how many are free (in `details`, under `field`: the request field that
+   * named the users). Returns the users that got a licence now.
    */
-  async assign(tenantId: string, userIds: readonly string[], total: number): Promise<string[]> {
+  async assign(
+    tenantId: string,
+    userIds: readonly string[],
+    total: number,
+    options: { field?: string } = {},
+  ): Promise<string[]> {
     const table = await this.table();
     const held = await this.holders(tenantId);
     const wanted = [...new Set(userIds)].filter((id) => !held.has(id));
@@ -59,7 +65,11 @@ export class LicenceStore {
         throw new AppError(
           'conflict',
           `not enough licences: ${wanted.length} user(s) asked, ${free} of ${total} free; nothing was enabled`,
-          { details: [{ field: 'body.userIds', message: `${wanted.length} asked, ${free} free` }] },
+          {
+            details: [
+              { field: options.field ?? 'body.userIds', message: `${wanted.length} asked, ${free} free` },
+            ],
+          },
         );
       }
       try {

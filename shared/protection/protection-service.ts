@@ -1,3 +1,4 @@
+import { mapWithConcurrency } from '../concurrency/pool';
 import { AppError } from '../errors/app-error';
 import { resourceIdOf, type Resource, type ResourceKind } from '../resources/resource';
 import {
@@ -40,6 +41,35 @@ export interface EnableUsersResult {
   /** Users that took a licence now (the others already held one). */
   licensed: string[];
 }
+
+/** One resource a protection request covered, as it is after the request. */
+export interface CoveredResource {
+  resourceId: string;
+  kind: ResourceKind;
+  displayName: string;
+  protected: boolean;
+}
+
+export interface ProtectionChange {
+  enabled: boolean;
+  /** Every resource the request covered (those named and, for a user, the plan's other ones of that user). */
+  resources: CoveredResource[];
+  /** Resources whose protection this call changed (the others already were so). */
+  changed: string[];
+  /** Enable: users that took a licence now (the others already held one). */
+  licensed: string[];
+  /** Disable: users whose licence was freed now. */
+  released: number;
+  /** Enable: team sites now protected together with their group. */
+  overlaps: CollaborationOverlap[];
+  licences: LicenceSummary;
+}
+
+/** The request field that names resources in `setProtection`'s errors. */
+const RESOURCE_IDS_FIELD = 'body.resourceIds';
+
+/** Point reads in flight while a request's ids are resolved (up to 500 ids, a few for each user). */
+const LOOKUPS_IN_FLIGHT = 16;
 
 /** The user kinds a plan protects: mailbox and OneDrive (`full`) or mailbox only (`exchange-only`). */
 export function userKindsOf(plan: Tenant['plan']): ResourceKind[] {
@@ -138,6 +168,125 @@ export class ProtectionService {
     return { unprotected: await this.unprotect(tenantId, resources) };
   }
 
+  /**
+   * The general form (`POST /v1/protection`): protects or unprotects any mix of resources, all or
+   * nothing across the whole request. A mailbox or OneDrive id stands for its user, exactly as
+   * `enableUsers`/`disableUsers` (one licence per user; the plan's kinds of that user); a site or
+   * group id goes through Collaboration (no licence; not on `exchange-only`, a `conflict`). Every
+   * check comes first: an id that is no resource of this tenant (another tenant's included) is
+   * `not-found`, too few free licences is `conflict` naming asked and free; nothing is changed then.
+   */
+  async setProtection(
+    tenantId: string,
+    resourceIds: readonly string[],
+    enabled: boolean,
+  ): Promise<ProtectionChange> {
+    const tenant = enabled ? await this.usableTenant(tenantId) : await this.deps.tenants.get(tenantId);
+    const known = new Map<string, Resource>();
+    const named: { field: string; resource: Resource }[] = [];
+    const missing: { field: string; message: string }[] = [];
+    const found = await mapWithConcurrency(resourceIds, LOOKUPS_IN_FLIGHT, (resourceId, index) =>
+      resourceIds.indexOf(resourceId) === index ? this.find(tenantId, resourceId) : Promise.resolve(null),
+    );
+    for (const [index, resourceId] of resourceIds.entries()) {
+      const resource = found[index];
+      if (resource === null) continue; // a repeated id
+      const field = `${RESOURCE_IDS_FIELD}.${index}`;
+      if (!resource) missing.push({ field, message: `${resourceId}: not found` });
+      else {
+        known.set(resource.resourceId, resource);
+        named.push({ field, resource });
+      }
+    }
+    if (missing.length > 0) {
+      throw new AppError(
+        'not-found',
+        `${missing.length} of the resources were not found in this tenant; nothing was changed`,
+        { details: missing },
+      );
+    }
+    const collaboration = named.filter((n) => n.resource.kind === 'site' || n.resource.kind === 'group');
+    if (enabled && collaboration.length > 0 && tenant.plan !== 'full') {
+      throw new AppError(
+        'conflict',
+        'SharePoint sites and groups are not part of the exchange-only plan; nothing was changed. Ask your provider to change the plan to full.',
+        {
+          details: collaboration.map((n) => ({
+            field: n.field,
+            message: `${n.resource.resourceId}: a ${n.resource.kind}, not part of the exchange-only plan`,
+          })),
+        },
+      );
+    }
+    // A user is named by their mailbox or OneDrive id; the first one names them in errors.
+    const users = new Map<string, string>();
+    for (const n of named) {
+      if (n.resource.kind !== 'mailbox' && n.resource.kind !== 'onedrive') continue;
+      if (!users.has(n.resource.graphId)) users.set(n.resource.graphId, n.field);
+    }
+    const kinds = enabled ? userKindsOf(tenant.plan) : (['mailbox', 'onedrive'] as const);
+    const covered: Resource[] = [];
+    const nothing: { field: string; message: string }[] = [];
+    const ofUsers = await mapWithConcurrency([...users.keys()], LOOKUPS_IN_FLIGHT, async (userId) => {
+      const mine: Resource[] = [];
+      for (const kind of kinds) {
+        const id = resourceIdOf(kind, userId);
+        const resource = known.get(id) ?? (await this.find(tenantId, id));
+        if (resource) mine.push(resource);
+      }
+      return mine;
+    });
+    for (const [i, [userId, field]] of [...users].entries()) {
+      const mine = ofUsers[i]!;
+      if (mine.length === 0) {
+        nothing.push({
+          field,
+          message: `user ${userId} has no mailbox: the ${tenant.plan} plan protects mailboxes only`,
+        });
+      }
+      covered.push(...mine);
+    }
+    if (nothing.length > 0) {
+      throw new AppError(
+        'conflict',
+        `${nothing.length} user(s) have nothing the ${tenant.plan} plan protects; nothing was changed`,
+        { details: nothing },
+      );
+    }
+    covered.push(...collaboration.map((n) => n.resource));
+    let changed: string[];
+    let licensed: string[] = [];
+    let released = 0;
+    if (enabled) {
+      licensed = await this.deps.licences.assign(tenantId, [...users.keys()], tenant.licences, {
+        field: RESOURCE_IDS_FIELD,
+      });
+      changed = await this.protect(tenantId, covered);
+    } else {
+      changed = await this.unprotect(tenantId, covered);
+      released = await this.deps.licences.release(tenantId, [...users.keys()]);
+    }
+    return {
+      enabled,
+      resources: covered.map((r) => ({
+        resourceId: r.resourceId,
+        kind: r.kind,
+        displayName: r.displayName,
+        protected: enabled,
+      })),
+      changed,
+      licensed,
+      released,
+      overlaps: enabled
+        ? await this.overlapsOf(
+            tenantId,
+            collaboration.map((n) => n.resource),
+          )
+        : [],
+      licences: await this.licenceSummary(tenantId),
+    };
+  }
+
   /** Team sites among `resources` (or the team sites of groups among them) protected with their group. */
   private async overlapsOf(tenantId: string, resources: Resource[]): Promise<CollaborationOverlap[]> {
     const overlaps = new Map<string, CollaborationOverlap>();
@@ -176,7 +325,7 @@ export class ProtectionService {
   /** Protects those not yet protected; returns their ids. The dashboard counts follow. */
   private async protect(tenantId: string, resources: Resource[]): Promise<string[]> {
     const now = this.deps.clock.now().toISOString();
-    return this.setProtection(tenantId, resources, (current) =>
+    return this.changeProtection(tenantId, resources, (current) =>
       current.protected
         ? undefined
         : { protected: true, state: current.state === 'gone' ? 'gone' : 'protected', protectedAt: now },
@@ -185,7 +334,7 @@ export class ProtectionService {
 
   /** Unprotects those protected (backups stay); returns their ids. The dashboard counts follow. */
   private async unprotect(tenantId: string, resources: Resource[]): Promise<string[]> {
-    return this.setProtection(tenantId, resources, (current) =>
+    return this.changeProtection(tenantId, resources, (current) =>
       current.protected
         ? { protected: false, state: current.state === 'gone' ? 'gone' : 'discovered' }
         : undefined,
@@ -193,7 +342,7 @@ export class ProtectionService {
   }
 
   /** Each change is made against the row as stored (ETag), so concurrent requests count it once. */
-  private async setProtection(
+  private async changeProtection(
     tenantId: string,
     resources: Resource[],
     change: (current: Resource) => Partial<Resource> | undefined,

@@ -59,6 +59,46 @@ export async function upsertMany<T extends object>(
   }
 }
 
+/**
+ * Merges `fields` into rows that exist, with as few requests as possible: entity group
+ * transactions of up to 100 `update` operations per partition (`If-Match: *`, so a row is never
+ * created). A batch that fails because one of its rows is gone (404) is retried row by row,
+ * skipping the missing ones. Returns how many rows were updated.
+ */
+export async function mergeExisting(
+  client: TableClient,
+  keys: { partitionKey: string; rowKey: string }[],
+  fields: Record<string, unknown>,
+): Promise<number> {
+  const byPartition = new Map<string, string[]>();
+  for (const { partitionKey, rowKey } of keys) {
+    const list = byPartition.get(partitionKey) ?? [];
+    list.push(rowKey);
+    byPartition.set(partitionKey, list);
+  }
+  let updated = 0;
+  for (const [partitionKey, rowKeys] of byPartition) {
+    for (let i = 0; i < rowKeys.length; i += 100) {
+      const batch = rowKeys.slice(i, i + 100).map((rowKey) => ({ partitionKey, rowKey, ...fields }));
+      try {
+        await client.submitTransaction(batch.map((e) => ['update', e, 'Merge', { etag: '*' }]));
+        updated += batch.length;
+      } catch (error) {
+        if (!isStatus(error, 404)) throw error;
+        for (const entity of batch) {
+          try {
+            await client.updateEntity(entity, 'Merge', { etag: '*' });
+            updated += 1;
+          } catch (rowError) {
+            if (!isStatus(rowError, 404)) throw rowError;
+          }
+        }
+      }
+    }
+  }
+  return updated;
+}
+
 export function isStatus(error: unknown, status: number): boolean {
   return (
     (error instanceof RestError || (typeof error === 'object' && error !== null && 'statusCode' in error)) &&

@@ -43,6 +43,31 @@ export class TenantStore {
     await table.upsertEntity(toEntity(tenant), 'Replace');
   }
 
+  /**
+   * Merges the given fields into the tenant's row, leaving the others as they are (so a change of
+   * settings never undoes an operator's concurrent change of plan or licences). `not-found` if
+   * there is no such tenant: the row is never created here.
+   */
+  async update(tenantId: string, changes: Partial<Omit<Tenant, 'tenantId' | 'createdAt'>>): Promise<void> {
+    const table = await this.table();
+    const { autoProtect, ...rest } = changes;
+    try {
+      await table.updateEntity(
+        {
+          partitionKey: PARTITION,
+          rowKey: tenantId,
+          ...rest,
+          ...(autoProtect ? { autoProtect: JSON.stringify(autoProtect) } : {}),
+        },
+        'Merge',
+        { etag: '*' },
+      );
+    } catch (error) {
+      if (isStatus(error, 404)) throw new AppError('not-found', `tenant ${tenantId} not found`);
+      throw error;
+    }
+  }
+
   async *list(status?: TenantStatus): AsyncGenerator<Tenant> {
     const table = await this.table();
     const filter = `PartitionKey eq '${PARTITION}'` + (status ? ` and status eq ${odataString(status)}` : '');

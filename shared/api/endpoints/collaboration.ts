@@ -33,7 +33,7 @@ const resourceIds = z.strictObject({
     .max(500, 'expected at most 500 ids per request'),
 });
 
-const overlapView = z.object({
+export const overlapView = z.object({
   siteId: z.string(),
   groupId: z.string(),
   message: z.string(),

@@ -10,6 +10,7 @@ import { protectionEndpoints } from './protection';
 import { resourceEndpoints } from './resources';
 import { restoreEndpoints } from './restores';
 import { serviceHealthEndpoints } from './service-health';
+import { settingsEndpoints } from './settings';
 import { snapshotEndpoints } from './snapshots';
 import { supportEndpoints } from './support';
 
@@ -27,6 +28,8 @@ export const portalEndpointGroups = {
   operator: operatorEndpoints,
   protection: protectionEndpoints,
   collaboration: collaborationEndpoints,
+  // The tenant's settings (issue 6).
+  settings: settingsEndpoints,
   // Restores, exports and imports (issue 7).
   restores: restoreEndpoints,
   exports: exportEndpoints,

@@ -2,7 +2,8 @@ import { z } from 'zod';
 import { customerTenantOf } from '../../auth/caller';
 import { defineEndpoint } from '../endpoint';
 import { decodeCursor, pageOf, pageQuery, pageResult } from '../paging';
-import { timestamp } from '../schemas';
+import { resourceId, resourceKind, timestamp } from '../schemas';
+import { overlapView } from './collaboration';
 
 const userIds = z.strictObject({
   userIds: z
@@ -11,16 +12,18 @@ const userIds = z.strictObject({
     .max(500, 'expected at most 500 user ids per request'),
 });
 
-const licencesView = z.object({
+export const licencesView = z.object({
   plan: z.enum(['full', 'exchange-only']),
   total: z.number().int(),
   used: z.number().int(),
   free: z.number().int(),
 });
 
+const severity = z.enum(['red', 'yellow', 'blue', 'green']);
+
 const notificationView = z.object({
   id: z.string(),
-  severity: z.enum(['red', 'yellow', 'blue', 'green']),
+  severity,
   category: z.string(),
   resourceId: z.string().nullable(),
   message: z.string(),
@@ -97,7 +100,7 @@ export const protectionEndpoints = [
     query: z.object({
       unread: z.enum(['true', 'false']).optional(),
       open: z.enum(['true', 'false']).optional().describe('only alerts not yet resolved'),
-      severity: z.enum(['red', 'yellow', 'blue', 'green']).optional(),
+      severity: severity.optional(),
       ...pageQuery,
     }),
     response: { status: 200, description: 'A page of notifications.', schema: pageOf(notificationView) },
@@ -156,6 +159,105 @@ export const protectionEndpoints = [
     handler: async ({ caller, deps, params }) => {
       await deps.notificationStore.markRead(customerTenantOf(caller).tenantId, params.id);
       return { body: { id: params.id, read: true } };
+    },
+  }),
+  // Issue 6: the general protection endpoint and "mark all read" (see docs/api.md, Protection).
+  defineEndpoint({
+    operationId: 'setProtection',
+    method: 'POST',
+    route: 'v1/protection',
+    summary: 'Protect or stop protecting any mix of mailboxes, OneDrives, sites and groups',
+    description:
+      "The general form of /v1/protection/users/* and /v1/protection/collaboration/*. A mailbox or OneDrive id stands for its user: enabling takes one licence per user and protects the user's mailbox and OneDrive on the full plan (the mailbox only on exchange-only); disabling stops both and frees the licence (backups are kept). Site and group ids take no licence and cannot be enabled on exchange-only (409). All or nothing across the whole request: an id that is no resource of this tenant answers 404 naming `body.resourceIds.<i>`, too few free licences 409 saying how many were asked and how many are free; nothing is changed then.",
+    tag: 'protection',
+    access: 'admin',
+    body: z.strictObject({
+      resourceIds: z
+        .array(resourceId)
+        .min(1, 'expected at least one resource id')
+        .max(500, 'expected at most 500 ids per request'),
+      enabled: z.boolean({ error: 'expected true (protect) or false (stop protecting)' }),
+    }),
+    errors: ['conflict', 'not-found'],
+    audit: { action: 'protection.set' },
+    response: {
+      status: 200,
+      description: 'What the request covered, as it is now, and the licences.',
+      schema: z.object({
+        enabled: z.boolean(),
+        resources: z
+          .array(
+            z.object({
+              id: z.string(),
+              kind: resourceKind,
+              displayName: z.string(),
+              protected: z.boolean(),
+            }),
+          )
+          .describe("every resource the request covered: those named and their users' other resources"),
+        changed: z
+          .array(z.string())
+          .describe('resources whose protection this call changed (the others already were so)'),
+        licensed: z.array(z.string()).describe('users that took a licence now (enable)'),
+        overlaps: z
+          .array(overlapView)
+          .describe('team sites now protected together with their group (enable)'),
+        licences: licencesView.describe('the licences after the change'),
+      }),
+    },
+    handler: async ({ caller, deps, body, audit }) => {
+      const result = await deps.protection.setProtection(
+        customerTenantOf(caller).tenantId,
+        body.resourceIds,
+        body.enabled,
+      );
+      audit.details = {
+        enabled: body.enabled,
+        resources: body.resourceIds.length,
+        changed: result.changed.length,
+        licensed: result.licensed.length,
+        released: result.released,
+      };
+      return {
+        body: {
+          enabled: result.enabled,
+          resources: result.resources.map((r) => ({
+            id: r.resourceId,
+            kind: r.kind,
+            displayName: r.displayName,
+            protected: r.protected,
+          })),
+          changed: result.changed,
+          licensed: result.licensed,
+          overlaps: result.overlaps,
+          licences: result.licences,
+        },
+      };
+    },
+  }),
+  defineEndpoint({
+    operationId: 'markAllNotificationsRead',
+    method: 'POST',
+    route: 'v1/notifications/read-all',
+    summary: 'Mark every unread notification read (or those of one severity)',
+    description:
+      "Notifications raised while this runs stay unread. The dashboard's unread counts follow at once.",
+    tag: 'notifications',
+    access: 'admin',
+    query: z.object({ severity: severity.optional().describe('only notifications of this severity') }),
+    audit: { action: 'notifications.read-all' },
+    response: {
+      status: 200,
+      description: 'How many were marked read.',
+      schema: z.object({ marked: z.number().int() }),
+    },
+    handler: async ({ caller, deps, query, audit }) => {
+      const marked = await deps.notificationStore.markAllRead(
+        customerTenantOf(caller).tenantId,
+        query.severity ? { severity: query.severity } : {},
+      );
+      audit.details = { severity: query.severity ?? null, marked };
+      return { body: { marked } };
     },
   }),
   defineEndpoint({

@@ -76,7 +76,8 @@ describe('GET /v1/dashboard', () => {
         sharepoint: { discovered: 12, protected: 3 },
         groups: { discovered: 7, protected: 0 },
       },
-      unreadNotifications: { red: 0, yellow: 0, blue: 0, green: 0 },
+      // The fixture's one blue notice (the bell's counts come from the notification store).
+      unreadNotifications: { red: 0, yellow: 0, blue: 1, green: 0 },
     });
     // Tenant B's dashboard is its own.
     const other = await h.call('getDashboard', {

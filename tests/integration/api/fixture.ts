@@ -212,7 +212,22 @@ export const validRequests: Record<string, (f: ApiFixture) => CallOptions> = {
   getExport: (f) => ({ params: { id: f.exportId } }),
   createImportUpload: () => ({}),
   requestImport: (f) => ({ body: { uploadId: f.uploadId } }),
+  // Issue 6: general protection, settings, mark all read.
+  setProtection: (f) => ({ body: { resourceIds: [f.resourceId, f.groupId], enabled: true } }),
+  getSettings: () => ({}),
+  replaceSettings: () => ({ body: sampleSettings() }),
+  markAllNotificationsRead: () => ({ query: { severity: 'blue' } }),
 };
+
+/** Tenant settings as seeded (harness.seedTenant), so the generated tests leave them as they were. */
+export function sampleSettings(overrides: Record<string, unknown> = {}) {
+  return {
+    autoProtect: { mailbox: false, onedrive: false, site: false, group: false },
+    adminContactEmail: 'admin@example.com',
+    timeZone: 'Europe/Amsterdam',
+    ...overrides,
+  };
+}
 
 /** The same request with tenant B's ids where the endpoint takes a tenant-scoped id (else undefined). */
 export function foreignIds(operationId: string, f: ApiFixture): Record<string, string> | undefined {
@@ -246,6 +261,8 @@ export function foreignIds(operationId: string, f: ApiFixture): Record<string, s
     case 'requestExport':
     case 'requestImport':
       return {};
+    case 'setProtection':
+      return {}; // tenant A's mailbox and group in the body: not found for tenant B
     case 'getSupportRequest':
     case 'listSupportComments':
     case 'addSupportComment':
