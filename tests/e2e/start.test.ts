@@ -137,7 +137,16 @@ describe('npm start (dist/dev/start.js)', () => {
       expect(await refusesConnections(Number(new URL(hostUrl!).port))).toBe(true);
       expect(await refusesConnections(blobPort)).toBe(true);
     } finally {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      // After a failure too, stop it the way a user does, so it stops the host and Azurite it
+      // started (they run in their own process groups and would outlive a killed start.js).
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill('SIGINT');
+        const stopped = await Promise.race([
+          exited.then(() => true),
+          new Promise<false>((resolve) => setTimeout(() => resolve(false), 30_000).unref()),
+        ]);
+        if (!stopped) child.kill('SIGKILL');
+      }
       rmSync(dir, { recursive: true, force: true });
     }
   }, 240_000);
