@@ -4,7 +4,7 @@ import type { Resource } from '../../resources/resource';
 import { defineEndpoint } from '../endpoint';
 import { decodeCursor, pageOf, pageQuery, pageResult } from '../paging';
 import { boundedText, resourceId } from '../schemas';
-import { resourceView, toResourceView } from './resources';
+import { resourceView, searchResources, toResourceView } from './resources';
 
 const collaborationKind = z.enum(['site', 'group']);
 
@@ -39,9 +39,6 @@ export const overlapView = z.object({
   message: z.string(),
 });
 
-/** At most this many Table queries for one page of a text search (as GET /v1/resources). */
-const MAX_QUERIES_PER_SEARCH_PAGE = 10;
-
 /**
  * Collaboration (issue 5): SharePoint sites and Microsoft 365 groups are protected separately from
  * users, take no licence, and are not part of the `exchange-only` plan.
@@ -72,32 +69,19 @@ export const collaborationEndpoints = [
     handler: async ({ caller, deps, query }) => {
       const tenantId = customerTenantOf(caller).tenantId;
       const scope = ['collaboration', tenantId, query.kind, query.protection, query.q];
-      let continuation = decodeCursor(query.cursor, scope);
+      const continuation = decodeCursor(query.cursor, scope);
       const filter = {
         kind: query.kind ?? (['group', 'site'] as const),
         ...(query.protection ? { protected: query.protection === 'protected' } : {}),
       };
-      const needle = query.q?.toLowerCase();
-      const items: Resource[] = [];
-      for (let i = 0; i < (needle ? MAX_QUERIES_PER_SEARCH_PAGE : 1); i++) {
-        const page = await deps.resources.page(tenantId, filter, {
-          limit: query.limit - items.length,
-          ...(continuation ? { continuation } : {}),
-        });
-        continuation = page.continuation;
-        items.push(
-          ...(needle
-            ? page.items.filter(
-                (r) =>
-                  r.displayName.toLowerCase().includes(needle) || r.address.toLowerCase().includes(needle),
-              )
-            : page.items),
-        );
-        if (!continuation || items.length >= query.limit) break;
-      }
+      const { items, continuation: next } = await searchResources(deps.resources, tenantId, filter, {
+        limit: query.limit,
+        q: query.q,
+        continuation,
+      });
       return {
         body: pageResult(
-          { items: items.map(toCollaborationView), ...(continuation ? { continuation } : {}) },
+          { items: items.map(toCollaborationView), ...(next ? { continuation: next } : {}) },
           scope,
         ),
       };

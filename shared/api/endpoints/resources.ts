@@ -4,6 +4,7 @@ import { backUpNow } from '../../backup/scheduler';
 import type { SnapshotRecord } from '../../backup/snapshot-record';
 import { healthOf } from '../../backup/tenant-totals';
 import { workloadOf, type Resource } from '../../resources/resource';
+import type { ResourceStore } from '../../resources/resource-store';
 import { defineEndpoint } from '../endpoint';
 import { decodeCursor, pageOf, pageQuery, pageResult } from '../paging';
 import { boundedText, resourceIdParams, resourceKind, timestamp, workload } from '../schemas';
@@ -109,6 +110,37 @@ const listQuery = z.object({
 /** At most this many Table queries for one page of a text search. */
 const MAX_QUERIES_PER_SEARCH_PAGE = 10;
 
+/**
+ * One page of a tenant's resources, optionally narrowed by a text (display name or address,
+ * case-insensitive): a search reads up to MAX_QUERIES_PER_SEARCH_PAGE Table pages to fill it.
+ */
+export async function searchResources(
+  resources: ResourceStore,
+  tenantId: string,
+  filter: Parameters<ResourceStore['page']>[1],
+  request: { limit: number; q: string | undefined; continuation: string | undefined },
+): Promise<{ items: Resource[]; continuation: string | undefined }> {
+  const needle = request.q?.toLowerCase();
+  const items: Resource[] = [];
+  let continuation = request.continuation;
+  for (let i = 0; i < (needle ? MAX_QUERIES_PER_SEARCH_PAGE : 1); i++) {
+    const page = await resources.page(tenantId, filter, {
+      limit: request.limit - items.length,
+      ...(continuation ? { continuation } : {}),
+    });
+    continuation = page.continuation;
+    items.push(
+      ...(needle
+        ? page.items.filter(
+            (r) => r.displayName.toLowerCase().includes(needle) || r.address.toLowerCase().includes(needle),
+          )
+        : page.items),
+    );
+    if (!continuation || items.length >= request.limit) break;
+  }
+  return { items, continuation };
+}
+
 export const resourceEndpoints = [
   defineEndpoint({
     operationId: 'listResources',
@@ -124,33 +156,20 @@ export const resourceEndpoints = [
     handler: async ({ caller, deps, query }) => {
       const tenant = customerTenantOf(caller);
       const scope = ['resources', tenant.tenantId, query.kind, query.state, query.protection, query.q];
-      let continuation = decodeCursor(query.cursor, scope);
+      const continuation = decodeCursor(query.cursor, scope);
       const filter = {
         ...(query.kind ? { kind: query.kind } : {}),
         ...(query.state ? { state: query.state } : {}),
         ...(query.protection ? { protected: query.protection === 'protected' } : {}),
       };
-      const needle = query.q?.toLowerCase();
-      const items: Resource[] = [];
-      for (let i = 0; i < (needle ? MAX_QUERIES_PER_SEARCH_PAGE : 1); i++) {
-        const page = await deps.resources.page(tenant.tenantId, filter, {
-          limit: query.limit - items.length,
-          ...(continuation ? { continuation } : {}),
-        });
-        continuation = page.continuation;
-        items.push(
-          ...(needle
-            ? page.items.filter(
-                (r) =>
-                  r.displayName.toLowerCase().includes(needle) || r.address.toLowerCase().includes(needle),
-              )
-            : page.items),
-        );
-        if (!continuation || items.length >= query.limit) break;
-      }
+      const { items, continuation: next } = await searchResources(deps.resources, tenant.tenantId, filter, {
+        limit: query.limit,
+        q: query.q,
+        continuation,
+      });
       return {
         body: pageResult(
-          { items: items.map(toResourceView), ...(continuation ? { continuation } : {}) },
+          { items: items.map(toResourceView), ...(next ? { continuation: next } : {}) },
           scope,
         ),
       };
