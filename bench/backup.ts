@@ -30,7 +30,6 @@ import type { TenantShape } from '../dev/simulator/generator/contract';
 import { backUpNow } from '../shared/backup/scheduler';
 import type { SnapshotRecord } from '../shared/backup/snapshot-record';
 import { SnapshotStore } from '../shared/backup/snapshot-store';
-import { parseSettings } from '../shared/config/settings';
 import { GraphClientFactory, type TenantGraph } from '../shared/graph/graph-client';
 import { mapWithConcurrency } from '../shared/concurrency/pool';
 import { StorageJobQueue } from '../shared/queues/job-queues';
@@ -42,6 +41,7 @@ import { Tables } from '../shared/storage/tables';
 import { TenantStore } from '../shared/tenants/tenant-store';
 import { systemClock } from '../shared/time/clock';
 import { rawUploadCeiling } from './azurite-ceiling';
+import { putBenchTenant, writeBenchSettings } from './bench-stack';
 
 const repoRoot = resolve(__dirname, '../..');
 const SCALE = Number(process.env.BENCH_SCALE ?? 1);
@@ -396,47 +396,19 @@ async function main(): Promise<void> {
   });
   let host: ChildProcess | undefined;
   try {
-    const tenantId = sim.tenants[0]!.tenantId;
-    const settingsValues: Record<string, string> = {
-      FUNCTIONS_WORKER_RUNTIME: 'node',
-      AzureWebJobsStorage: azurite.connectionString,
-      BACKUP_MASTER_KEY: Buffer.alloc(32, 42).toString('base64'),
-      SNAPSHOT_SCHEDULE: '0 0 0 1 1 *',
-      SNAPSHOT_JOB_BUDGET_SECONDS: '300',
-      GRAPH_BASE_URL: sim.graphBaseUrl,
-      ENTRA_AUTHORITY_HOST: sim.authorityHost,
-      BACKUP_APP_CLIENT_ID: sim.app.clientId,
-      BACKUP_APP_CLIENT_SECRET: sim.app.clientSecret,
-    };
-    const sample = JSON.parse(readFileSync(join(repoRoot, 'local.settings.sample.json'), 'utf8')) as {
-      Values: Record<string, string>;
-    };
-    const settingsFile = join(work, 'local.settings.json');
-    writeFileSync(
+    const {
       settingsFile,
-      JSON.stringify({ IsEncrypted: false, Values: { ...sample.Values, ...settingsValues } }, null, 2),
-    );
-    const settings = parseSettings({ ...sample.Values, ...settingsValues });
+      settings,
+      values: settingsValues,
+    } = writeBenchSettings(work, azurite.connectionString, sim);
     const storage = createStorageClients(settings);
     const tables = new Tables(storage);
     const tenants = new TenantStore(tables);
     const resourceStore = new ResourceStore(tables);
     const snapshots = new SnapshotStore(tables);
     const queue = new StorageJobQueue(storage.queues);
+    const tenantId = await putBenchTenant(tenants, sim);
     const now = new Date().toISOString();
-    await tenants.put({
-      tenantId,
-      displayName: sim.tenants[0]!.displayName,
-      plan: 'full',
-      licences: 1000,
-      premiumSupport: false,
-      adminContactEmail: `admin@${sim.tenants[0]!.domain}`,
-      timeZone: 'UTC',
-      status: 'active',
-      autoProtect: { mailbox: false, onedrive: false, site: false, group: false },
-      createdAt: now,
-      updatedAt: now,
-    });
     const summary = await sim.control.tenant(tenantId);
     const protect = async (kind: ResourceKind, graphId: string, displayName: string) => {
       const resource: Resource = {

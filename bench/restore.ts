@@ -31,7 +31,6 @@ import { backUpNow } from '../shared/backup/scheduler';
 import type { SnapshotRecord } from '../shared/backup/snapshot-record';
 import { SnapshotStore } from '../shared/backup/snapshot-store';
 import { mapWithConcurrency } from '../shared/concurrency/pool';
-import { parseSettings } from '../shared/config/settings';
 import { createExportJob } from '../shared/export/export-engine';
 import type { ExportJob } from '../shared/export/export-job';
 import { ExportJobStore } from '../shared/export/export-store';
@@ -57,6 +56,7 @@ import { createStorageClients } from '../shared/storage/storage-clients';
 import { Tables } from '../shared/storage/tables';
 import { TenantStore } from '../shared/tenants/tenant-store';
 import { systemClock } from '../shared/time/clock';
+import { BENCH_MASTER_KEY, putBenchTenant, writeBenchSettings } from './bench-stack';
 
 const repoRoot = resolve(__dirname, '../..');
 const SCALE = Number(process.env.BENCH_SCALE ?? 1);
@@ -346,48 +346,15 @@ async function main(): Promise<void> {
   });
   let host: ChildProcess | undefined;
   try {
-    const tenantId = sim.tenants[0]!.tenantId;
-    const masterKey = Buffer.alloc(32, 42);
-    const settingsValues: Record<string, string> = {
-      FUNCTIONS_WORKER_RUNTIME: 'node',
-      AzureWebJobsStorage: azurite.connectionString,
-      BACKUP_MASTER_KEY: masterKey.toString('base64'),
-      SNAPSHOT_SCHEDULE: '0 0 0 1 1 *',
-      SNAPSHOT_JOB_BUDGET_SECONDS: '300',
-      GRAPH_BASE_URL: sim.graphBaseUrl,
-      ENTRA_AUTHORITY_HOST: sim.authorityHost,
-      BACKUP_APP_CLIENT_ID: sim.app.clientId,
-      BACKUP_APP_CLIENT_SECRET: sim.app.clientSecret,
-    };
-    const sample = JSON.parse(readFileSync(join(repoRoot, 'local.settings.sample.json'), 'utf8')) as {
-      Values: Record<string, string>;
-    };
-    const settingsFile = join(work, 'local.settings.json');
-    writeFileSync(
-      settingsFile,
-      JSON.stringify({ IsEncrypted: false, Values: { ...sample.Values, ...settingsValues } }, null, 2),
-    );
-    const settings = parseSettings({ ...sample.Values, ...settingsValues });
+    const { settingsFile, settings } = writeBenchSettings(work, azurite.connectionString, sim);
     const storage = createStorageClients(settings);
     const tables = new Tables(storage);
     const tenants = new TenantStore(tables);
     const resources = new ResourceStore(tables);
     const snapshots = new SnapshotStore(tables);
     const queue = new StorageJobQueue(storage.queues);
+    const tenantId = await putBenchTenant(tenants, sim);
     const now = new Date().toISOString();
-    await tenants.put({
-      tenantId,
-      displayName: sim.tenants[0]!.displayName,
-      plan: 'full',
-      licences: 1000,
-      premiumSupport: false,
-      adminContactEmail: `admin@${sim.tenants[0]!.domain}`,
-      timeZone: 'UTC',
-      status: 'active',
-      autoProtect: { mailbox: false, onedrive: false, site: false, group: false },
-      createdAt: now,
-      updatedAt: now,
-    });
     const summary = await sim.control.tenant(tenantId);
     const [source, other] = summary.users.filter((u) => u.hasMailbox && u.driveId);
     if (!source || !other)
@@ -435,7 +402,7 @@ async function main(): Promise<void> {
     const repository = await openRepository({
       blobs: storage.blobs,
       tenantId,
-      masterKey: new LocalMasterKey(masterKey),
+      masterKey: new LocalMasterKey(BENCH_MASTER_KEY),
     });
     const mailItems = await snapshotItems(repository, mailSnapshot.manifestRoot!);
     const driveItems = await snapshotItems(repository, driveSnapshot.manifestRoot!);
