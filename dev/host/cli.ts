@@ -19,6 +19,12 @@ const usage = `Usage: node dist/dev/host/cli.js [options]
   --shutdown-grace <ms>      how long to let in-flight work finish on stop (default 10000)
   --help`;
 
+/** How long stop() may run past the grace period before the process exits anyway. */
+const STOP_OVERRUN_MS = 5_000;
+
+/** One line on stdout for a person reading the console, unless the output is closed. */
+let say: (line: string) => void = (line) => console.log(line);
+
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
@@ -44,14 +50,49 @@ async function main(): Promise<void> {
   // For errors outside any invocation (always printed: error level).
   const logger = createLogger();
 
-  // A handler's stray promise or callback must not take the host down.
-  process.on('unhandledRejection', (reason) =>
-    logger.error('Unhandled promise rejection in the app', describeError(reason)),
-  );
-  process.on('uncaughtException', (error) =>
-    logger.error('Uncaught exception in the app', describeError(error)),
-  );
+  // Whoever reads the host's output may go away without stopping it (the `npm start` or test
+  // process that spawned it was killed). Writing to the closed pipe then fails with EPIPE: with no
+  // listener that failure became an uncaught exception, whose log line failed again, and the host
+  // spun on it forever, never reaching its signal handlers. Now a closed output stops the host, as
+  // SIGTERM would, and nothing more is written.
+  let outputClosed = false;
+  let stop: ((reason: string) => void) | undefined = undefined; // set once the host is listening
+  const onOutputError = (error: NodeJS.ErrnoException) => {
+    if (outputClosed) return;
+    outputClosed = true;
+    if (stop) stop(`its output is closed (${error.code ?? error.message})`);
+    else process.exit(1); // not started yet: nothing to drain
+  };
+  process.stdout.on('error', onOutputError);
+  say = (line) => {
+    if (!outputClosed) console.log(line);
+  };
+  process.stderr.on('error', onOutputError);
+  // Registered before anything is printed: whoever started the host may signal it as soon as it
+  // reads the listening line, and a signal with no handler kills the process without a stop.
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (stop) stop(`${signal} received`);
+    else {
+      say(`${signal} received before the host was listening: exiting`);
+      process.exit(1);
+    }
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
 
+  // A handler's stray promise or callback must not take the host down.
+  process.on('unhandledRejection', (reason) => {
+    if (!outputClosed) logger.error('Unhandled promise rejection in the app', describeError(reason));
+  });
+  process.on('uncaughtException', (error) => {
+    if (!outputClosed) logger.error('Uncaught exception in the app', describeError(error));
+  });
+
+  const shutdownGraceMs = values['shutdown-grace'] ? Number(values['shutdown-grace']) : 10_000;
+  if (!Number.isFinite(shutdownGraceMs) || shutdownGraceMs < 0)
+    throw new HostStartupError(
+      `--shutdown-grace ${values['shutdown-grace']} is not a number of milliseconds`,
+    );
   const host = await FunctionHost.start({
     scriptRoot,
     port,
@@ -59,9 +100,35 @@ async function main(): Promise<void> {
     settingsFile: values.settings ? path.resolve(values.settings) : undefined,
     maxRequestBodyBytes: values['max-request-body'] ? Number(values['max-request-body']) : undefined,
     methodNotAllowed405: values['method-not-allowed'],
-    shutdownGraceMs: values['shutdown-grace'] ? Number(values['shutdown-grace']) : undefined,
-    // No logger: the host builds one with host.json's logging level.
+    shutdownGraceMs,
+    // Silent once the output is closed; otherwise one JSON line per entry on stdout.
+    write: (line) => {
+      if (!outputClosed) process.stdout.write(line + '\n');
+    },
   });
+
+  let stopRequests = 0;
+  stop = (reason: string) => {
+    stopRequests++;
+    if (stopRequests > 1) {
+      say(`Asked again to stop (${reason}): exiting now`);
+      process.exit(1);
+    }
+    say(`Stopping: ${reason} (in-flight work gets a grace period of ${shutdownGraceMs} ms)`);
+    // The grace period bounds the wait for in-flight work; this bounds everything else in stop()
+    // (closing connections, appTerminate hooks), so a stop always ends.
+    setTimeout(() => {
+      say('The host did not stop within its grace period: exiting now');
+      process.exit(1);
+    }, shutdownGraceMs + STOP_OVERRUN_MS).unref();
+    host.stop().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        say(`Host stopped with an error: ${describeError(error).error}`);
+        process.exit(1);
+      },
+    );
+  };
 
   const settings = host.settings;
   console.log(
@@ -79,25 +146,6 @@ async function main(): Promise<void> {
   console.log(
     `Functions host listening on ${host.url} (${functions.length} function${functions.length === 1 ? '' : 's'})`,
   );
-
-  let signals = 0;
-  const onSignal = (signal: NodeJS.Signals) => {
-    signals++;
-    if (signals > 1) {
-      console.error(`Second ${signal}: exiting now`);
-      process.exit(1);
-    }
-    console.log(`${signal} received: stopping (in-flight work gets a grace period)`);
-    host.stop().then(
-      () => process.exit(0),
-      (error: unknown) => {
-        console.error('Host stopped with an error:', error);
-        process.exit(1);
-      },
-    );
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
 }
 
 main().catch((error: unknown) => {

@@ -46,6 +46,8 @@ export interface HostOptions {
   /** How long stop() waits for in-flight invocations (default 10 s). */
   shutdownGraceMs?: number;
   logger?: Logger;
+  /** Where the default logger's lines go (default stdout); ignored when `logger` is given. */
+  write?: (line: string) => void;
 }
 
 export interface FunctionDescription {
@@ -95,7 +97,9 @@ export class FunctionHost {
     const scriptRoot = path.resolve(options.scriptRoot);
     this.settings = applyLocalSettings(options.settingsFile ?? path.join(scriptRoot, 'local.settings.json'));
     this.config = readHostConfig(scriptRoot);
-    this.logger = options.logger ?? createLogger({ minLevel: levelFromHostJson(readLogLevel(scriptRoot)) });
+    this.logger =
+      options.logger ??
+      createLogger({ minLevel: levelFromHostJson(readLogLevel(scriptRoot)), write: options.write });
     this.registry = createRegistry();
     const outputs = new QueueOutputWriter(process.env, this.config.queues.messageEncoding);
     this.invoker = new Invoker(this.registry, this.logger, {

@@ -257,6 +257,36 @@ describe('local Functions host: options and lifecycle', () => {
     expect(host.output()).toContain('Host stopped');
   });
 
+  it('stops by itself, cleanly, when whoever read its output has gone', async () => {
+    // The `npm start` or test process that spawned a host was killed: the host's next log line
+    // failed with EPIPE, and it used to spin on that failure, ignoring SIGTERM, until SIGKILL.
+    const host = await startHost({ scriptRoot: fixture, settingsFile, env: env() });
+    try {
+      host.closeOutput();
+      await fetch(`${host.url}/api/hold/10`).catch(() => undefined); // the host logs this invocation
+      const code = await Promise.race([
+        host.exited,
+        new Promise<string>((resolve) => setTimeout(() => resolve('still running after 20 s'), 20_000)),
+      ]);
+      expect(code).toBe(0);
+    } finally {
+      await host.stop();
+    }
+  });
+
+  it('ends a stop that outlasts the grace period (a hanging appTerminate hook), exiting 1 and saying so', async () => {
+    const host = await startHost({
+      scriptRoot: fixture,
+      settingsFile,
+      env: { ...env(), FIXTURE_HANG_ON_TERMINATE: '1' },
+      args: ['--shutdown-grace', '500'],
+    });
+    const code = await host.stop(); // SIGKILL after 15 s would give null
+    expect(code).toBe(1);
+    expect(host.output()).toContain('The host did not stop within its grace period: exiting now');
+    expect(host.output()).not.toContain('Host stopped');
+  });
+
   it('stops with an unknown %SETTING% in a schedule, naming it', async () => {
     const error = await startHost({
       scriptRoot: fixture,

@@ -43,6 +43,10 @@ export interface RunningHost {
   output(): string;
   /** Stops the host; resolves with its exit code (null if it was killed by a signal). */
   stop(): Promise<number | null>;
+  /** Stops reading the host's output and closes it, as a parent process that died would. */
+  closeOutput(): void;
+  /** Resolves with the exit code when the host exits (null if killed by a signal). */
+  exited: Promise<number | null>;
 }
 
 export class HostExitedError extends Error {
@@ -104,6 +108,11 @@ export async function startHost(options: StartHostOptions): Promise<RunningHost>
     url,
     pid: child.pid!,
     output: () => lines.join('\n'),
+    exited,
+    closeOutput: () => {
+      child.stdout!.destroy();
+      child.stderr!.destroy();
+    },
     stop: async () => {
       if (child.exitCode === null && child.signalCode === null) {
         const kill = setTimeout(() => child.kill('SIGKILL'), 15_000);
