@@ -86,9 +86,11 @@ export class OnboardingService {
         'consent was granted in another tenant than the one this link was made for',
       );
     }
-    const tenant = await this.deps.tenants.get(entity.tenantId);
-    const active: Tenant = { ...tenant, status: 'active', updatedAt: this.deps.clock.now().toISOString() };
-    await this.deps.tenants.put(active);
+    const active: Tenant = await this.deps.tenants.modify(entity.tenantId, (tenant) => ({
+      ...tenant,
+      status: 'active',
+      updatedAt: this.deps.clock.now().toISOString(),
+    }));
     await this.deps.discovery.requestPass(active.tenantId, 'full');
     try {
       await this.deps.subscriptions.ensure(active.tenantId);

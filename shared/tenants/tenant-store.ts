@@ -4,6 +4,8 @@ import { queryPage, TableNames, isStatus, odataString, type Tables } from '../st
 import type { Tenant, TenantStatus } from './tenant';
 
 const PARTITION = 'tenant';
+/** How many times modify() rereads a tenant another writer changed under it. */
+const MODIFY_ATTEMPTS = 8;
 
 interface TenantEntity {
   partitionKey: string;
@@ -65,6 +67,40 @@ export class TenantStore {
     } catch (error) {
       if (isStatus(error, 404)) throw new AppError('not-found', `tenant ${tenantId} not found`);
       throw error;
+    }
+  }
+
+  /**
+   * Reads the tenant, applies `change` and writes the result only if nobody changed the row in
+   * between (ETag); otherwise reads again and reapplies, so concurrent changes of different fields
+   * (an admin's auto-protect, an operator's licences, a consent activating it) all survive, and a
+   * check inside `change` (not offboarded) holds for the row it writes. `change` may throw to refuse.
+   */
+  async modify(tenantId: string, change: (tenant: Tenant) => Tenant): Promise<Tenant> {
+    const table = await this.table();
+    for (let attempt = 1; ; attempt++) {
+      let entity: TenantEntity & { etag?: string };
+      try {
+        entity = await table.getEntity<TenantEntity>(PARTITION, tenantId);
+      } catch (error) {
+        if (isStatus(error, 404)) throw new AppError('not-found', `tenant ${tenantId} not found`);
+        throw error;
+      }
+      const changed = change(fromEntity(entity));
+      try {
+        await table.updateEntity(toEntity(changed), 'Replace', { etag: entity.etag });
+        return changed;
+      } catch (error) {
+        if (!isStatus(error, 412) || attempt >= MODIFY_ATTEMPTS) {
+          if (isStatus(error, 412)) {
+            throw new AppError(
+              'unavailable',
+              `tenant ${tenantId} kept changing while this change was applied; try again`,
+            );
+          }
+          throw error;
+        }
+      }
     }
   }
 

@@ -160,12 +160,14 @@ export const operatorEndpoints = [
     response: { status: 200, description: 'The tenant.', schema: tenantView },
     handler: async ({ deps, params, body, audit }) => {
       audit.target = params.id;
-      const tenant = await deps.tenants.get(params.id);
-      audit.tenantId = tenant.tenantId;
-      if (tenant.status === 'offboarded') throw new AppError('conflict', 'This tenant is offboarded.');
-      const updated: Tenant = { ...tenant, ...body, updatedAt: deps.clock.now().toISOString() };
-      await deps.tenants.put(updated);
-      deps.tenantChanged(tenant.tenantId);
+      // Only the fields in the body change, on the row as it is when written (ETag), so an admin's
+      // concurrent settings change is kept and an offboarding in between is never undone.
+      const updated: Tenant = await deps.tenants.modify(params.id, (tenant) => {
+        if (tenant.status === 'offboarded') throw new AppError('conflict', 'This tenant is offboarded.');
+        return { ...tenant, ...body, updatedAt: deps.clock.now().toISOString() };
+      });
+      audit.tenantId = updated.tenantId;
+      deps.tenantChanged(updated.tenantId);
       audit.details = Object.fromEntries(
         Object.entries(body).map(([k, v]) => [
           k,

@@ -291,10 +291,15 @@ export const protectionEndpoints = [
       }),
     },
     handler: async ({ caller, deps, body, audit }) => {
-      const tenant = await deps.tenants.get(customerTenantOf(caller).tenantId);
-      const autoProtect = { ...tenant.autoProtect, ...body };
-      await deps.tenants.put({ ...tenant, autoProtect, updatedAt: deps.clock.now().toISOString() });
-      deps.tenantChanged(tenant.tenantId);
+      const tenantId = customerTenantOf(caller).tenantId;
+      // Only the kinds in the body change; a concurrent change of another kind (or an operator's
+      // change of the tenant) is kept.
+      const { autoProtect } = await deps.tenants.modify(tenantId, (tenant) => ({
+        ...tenant,
+        autoProtect: { ...tenant.autoProtect, ...body },
+        updatedAt: deps.clock.now().toISOString(),
+      }));
+      deps.tenantChanged(tenantId);
       audit.details = { ...autoProtect };
       return { body: autoProtect };
     },

@@ -45,6 +45,32 @@ describe('state stores on Azurite', () => {
     await expect(tenants.get('nope')).rejects.toMatchObject({ code: 'not-found' });
   });
 
+  it('keeps every one of concurrent tenant changes to different fields, and a refused change writes nothing', async () => {
+    const tenants = new TenantStore(new Tables(storage));
+    await tenants.put(tenant('t-busy', 'active'));
+    // An admin turning on auto-protect for sites and groups while an operator raises licences and
+    // another admin request turns off OneDrive: with whole-record writes one of them was lost.
+    await Promise.all([
+      tenants.modify('t-busy', (t) => ({ ...t, autoProtect: { ...t.autoProtect, site: true } })),
+      tenants.modify('t-busy', (t) => ({ ...t, autoProtect: { ...t.autoProtect, group: true } })),
+      tenants.modify('t-busy', (t) => ({ ...t, autoProtect: { ...t.autoProtect, onedrive: false } })),
+      tenants.modify('t-busy', (t) => ({ ...t, licences: 250 })),
+    ]);
+    const after = await tenants.get('t-busy');
+    expect(after.autoProtect).toEqual({ mailbox: true, onedrive: false, site: true, group: true });
+    expect(after.licences).toBe(250);
+
+    await tenants.put(tenant('t-gone', 'offboarded'));
+    await expect(
+      tenants.modify('t-gone', (t) => {
+        if (t.status === 'offboarded') throw new Error('offboarded');
+        return { ...t, licences: 1 };
+      }),
+    ).rejects.toThrow('offboarded');
+    expect((await tenants.get('t-gone')).licences).toBe(10);
+    await expect(tenants.modify('nope', (t) => t)).rejects.toMatchObject({ code: 'not-found' });
+  });
+
   it('stores resources per tenant, merges updates, and filters protected ones', async () => {
     const resources = new ResourceStore(new Tables(storage));
     const base: Resource = {
