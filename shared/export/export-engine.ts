@@ -25,7 +25,7 @@ import {
 } from './export-job';
 import type { ExportJobStore } from './export-store';
 import { listAttachments, withoutAttachments } from './mime-attachments';
-import { ZipWriter } from './zip-writer';
+import { prepareEntry, ZipWriter, type PreparedEntry } from './zip-writer';
 
 export const EXPORTS_CONTAINER = 'exports';
 export const DOWNLOAD_LINK_MINUTES = 15;
@@ -200,9 +200,21 @@ export async function runExportJob(
   const order = readOrder(planned, repository);
   let lastSaved = Date.now();
   try {
+    // Stored when compressed already (by its format, or because the backup found it did not
+    // compress); else a fast deflate: an export is a download waited for, and level 6 costs
+    // about three times the CPU for a few percent smaller mail.
+    const levelOf = (itemPath: string, content: ContentRef) =>
+      alreadyCompressed(itemPath) || !compressible(content, repository) ? 0 : 1;
+    const rewritesMime = (entry: TreeEntry) =>
+      stripAttachments && entry.kind === 'message' && !isJsonDocument(entry);
+    // Small items are read ahead and, unless their MIME is to be rewritten, CRC'd and deflated
+    // ahead too: their deflate runs in zlib's thread pool while this thread reads and decrypts.
     const ahead = new ContentReadAhead(
       order.map((index) => planned[index]!),
-      (entry) => readAll(repository.readContent(entry.content!)),
+      async ({ entry, zipPath: itemPath }): Promise<Buffer | PreparedEntry> => {
+        const raw = await readAll(repository.readContent(entry.content!));
+        return rewritesMime(entry) ? raw : prepareEntry(raw, levelOf(itemPath, entry.content!));
+      },
     );
     for (const [position, index] of order.entries()) {
       const { path, entry, zipPath: itemPath } = planned[index]!;
@@ -210,19 +222,16 @@ export async function runExportJob(
       // Small items come from the read-ahead (already in memory); large ones stream from the
       // repository with a deeper chunk read-ahead than the repository's default.
       const prefetched = ahead.take(position);
-      const open = async (): Promise<Buffer | Readable> =>
+      const open = async (): Promise<Buffer | PreparedEntry | Readable> =>
         prefetched
           ? await prefetched
           : repository.readContent(content, { readAhead: LARGE_ITEM_READ_AHEAD_CHUNKS });
       // Without attachments: a first pass lists them (nothing kept), the second writes the rest.
-      const omitted =
-        stripAttachments && entry.kind === 'message' && !isJsonDocument(entry)
-          ? await listAttachments(asStream(await open()))
-          : undefined;
+      const omitted = rewritesMime(entry) ? await listAttachments(asStream(await open())) : undefined;
       const stripped = omitted !== undefined && omitted.omitted.length > 0;
       let size = content.size;
       let sha256 = content.sha256;
-      let source: Buffer | Readable;
+      let source: Buffer | PreparedEntry | Readable;
       if (stripped) {
         // A rewritten message: its size and SHA-256 are taken as it streams.
         const hash = createHash('sha256');
@@ -248,10 +257,7 @@ export async function runExportJob(
       }
       await zip.add(itemPath, source, {
         mtime: modified(entry),
-        // Stored when compressed already (by its format, or because the backup found it did not
-        // compress); else a fast deflate: an export is a download waited for, and level 6 costs
-        // about three times the CPU for a few percent smaller mail.
-        compressionLevel: alreadyCompressed(itemPath) || !compressible(content, repository) ? 0 : 1,
+        compressionLevel: levelOf(itemPath, content),
         size: content.size,
       });
       items[index] = {
@@ -321,9 +327,12 @@ export async function runExportJob(
   return job;
 }
 
-/** A buffer read ahead as a one-chunk stream (for the MIME splitter), a stream as it is. */
-function asStream(content: Buffer | Readable): Readable {
-  return Buffer.isBuffer(content) ? Readable.from([content]) : content;
+/** A message read ahead as a one-chunk stream (for the MIME splitter), a stream as it is. */
+function asStream(content: Buffer | PreparedEntry | Readable): Readable {
+  if (content instanceof Readable) return content;
+  // Messages whose MIME is rewritten are read ahead as they are, never prepared.
+  if (!Buffer.isBuffer(content)) throw new AppError('invalid', 'a prepared zip entry cannot be rewritten');
+  return Readable.from([content]);
 }
 
 /** Upload blocks of the zip: the upload holds at most this times the blocks in flight. */
@@ -382,15 +391,15 @@ const READ_AHEAD_READERS = 8;
  * separate range read of a pack blob, so reading them one after the other would leave the export
  * waiting on storage round trips. The zip itself stays sequential (a zip is written in order).
  */
-class ContentReadAhead {
-  private readonly pending = new Map<number, Promise<Buffer>>();
+class ContentReadAhead<P extends { entry: TreeEntry }, T> {
+  private readonly pending = new Map<number, Promise<T>>();
   private readonly readers: Semaphore;
   private next = 0;
   private heldBytes = 0;
 
   constructor(
-    private readonly entries: readonly { entry: TreeEntry }[],
-    private readonly read: (entry: TreeEntry) => Promise<Buffer>,
+    private readonly entries: readonly P[],
+    private readonly read: (item: P) => Promise<T>,
   ) {
     this.readers = new Semaphore(READ_AHEAD_READERS);
   }
@@ -400,7 +409,7 @@ class ContentReadAhead {
   }
 
   /** The content of item `index` if it is small (read ahead or read now; call in order), else undefined: stream it. */
-  take(index: number): Promise<Buffer> | undefined {
+  take(index: number): Promise<T> | undefined {
     const taken = this.pending.get(index);
     if (taken) {
       // The caller owns it now: its bytes no longer count against the read-ahead.
@@ -427,13 +436,13 @@ class ContentReadAhead {
     }
   }
 
-  private start(index: number, counted: boolean): Promise<Buffer> {
+  private start(index: number, counted: boolean): Promise<T> {
     const size = this.sizeOf(index);
     if (counted) this.heldBytes += size;
     const reading = (async () => {
       const release = await this.readers.acquire();
       try {
-        return await this.read(this.entries[index]!.entry);
+        return await this.read(this.entries[index]!);
       } finally {
         release();
       }

@@ -59,6 +59,33 @@ export interface ZipEntryResult {
   compressedSize: number;
 }
 
+/**
+ * An entry's content already CRC'd and deflated (or stored), ready to be written. Preparing the
+ * next entries while the current one is written runs their deflate in zlib's thread pool, in
+ * parallel with the main thread's reads and decryption.
+ */
+export interface PreparedEntry extends ZipEntryResult {
+  method: number;
+  body: Buffer;
+}
+
+/** CRC-32s and deflates (level 1-9; 0 stores) a whole entry, off the main thread for the deflate. */
+export async function prepareEntry(data: Buffer, compressionLevel: number): Promise<PreparedEntry> {
+  const crc = crc32(data);
+  if (compressionLevel <= 0)
+    return { method: STORED, body: data, crc32: crc, size: data.length, compressedSize: data.length };
+  const body = await deflateRawAsync(data, {
+    level: compressionLevel,
+    // One round trip: room for the whole output (deflate's bound is a few bytes per 16 KiB).
+    chunkSize: Math.max(64 * 1024, data.length + (data.length >>> 8) + 1024),
+  });
+  return { method: DEFLATED, body, crc32: crc, size: data.length, compressedSize: body.length };
+}
+
+function isPrepared(data: unknown): data is PreparedEntry {
+  return typeof data === 'object' && data !== null && Buffer.isBuffer((data as PreparedEntry).body);
+}
+
 interface CentralEntry extends ZipEntryResult {
   name: Buffer;
   method: number;
@@ -81,19 +108,22 @@ export class ZipWriter {
   }
 
   /**
-   * Writes one entry. `data` is the whole content (deflated in one call off the main thread) or a
-   * stream of it; resolves when its last byte is written (entries are written one at a time).
+   * Writes one entry. `data` is the whole content (deflated in one call off the main thread), a
+   * stream of it, or an entry `prepareEntry` made (then `options.compressionLevel` is not used);
+   * resolves when its last byte is written (entries are written one at a time).
    */
   async add(
     name: string,
-    data: Buffer | AsyncIterable<Buffer>,
+    data: Buffer | AsyncIterable<Buffer> | PreparedEntry,
     options: ZipEntryOptions,
   ): Promise<ZipEntryResult> {
     if (this.ended) throw new AppError('invalid', 'the zip is already finished');
     const nameBytes = Buffer.from(name, 'utf8');
     if (nameBytes.length > 0xffff) throw new AppError('invalid', `zip entry name too long: ${name}`);
-    const method = options.compressionLevel > 0 ? DEFLATED : STORED;
-    const knownSize = Buffer.isBuffer(data) ? data.length : options.size;
+    if (Buffer.isBuffer(data)) data = await prepareEntry(data, options.compressionLevel);
+    const prepared = isPrepared(data) ? data : undefined;
+    const method = prepared?.method ?? (options.compressionLevel > 0 ? DEFLATED : STORED);
+    const knownSize = prepared?.size ?? options.size;
     const zip64 = knownSize !== undefined && knownSize >= ZIP64_ENTRY_THRESHOLD;
     const { time: dosTime, date: dosDate } = dosDateTime(options.mtime);
     const offset = this.offset;
@@ -102,21 +132,11 @@ export class ZipWriter {
     let crc = 0;
     let size = 0;
     let compressedSize = 0;
-    if (Buffer.isBuffer(data)) {
-      crc = crc32(data);
-      size = data.length;
-      const body =
-        method === DEFLATED
-          ? await deflateRawAsync(data, {
-              level: options.compressionLevel,
-              // One round trip: room for the whole output (deflate's bound is a few bytes per 16 KiB).
-              chunkSize: Math.max(64 * 1024, data.length + (data.length >>> 8) + 1024),
-            })
-          : data;
-      compressedSize = body.length;
-      await this.write(body);
+    if (prepared) {
+      ({ crc32: crc, size, compressedSize } = prepared);
+      await this.write(prepared.body);
     } else if (method === STORED) {
-      for await (const chunk of data) {
+      for await (const chunk of data as AsyncIterable<Buffer>) {
         crc = crc32(chunk, crc);
         size += chunk.length;
         await this.write(chunk);
@@ -124,7 +144,7 @@ export class ZipWriter {
       compressedSize = size;
     } else {
       await pipeline(
-        Readable.from(data, { objectMode: false, highWaterMark: 1 }),
+        data instanceof Readable ? data : Readable.from(data as AsyncIterable<Buffer>, { objectMode: false }),
         async function* (source: AsyncIterable<Buffer>) {
           for await (const chunk of source) {
             crc = crc32(chunk, crc);
@@ -141,7 +161,7 @@ export class ZipWriter {
         },
       );
     }
-    if (!zip64 && (size > MAX_32 || compressedSize > MAX_32))
+    if (!zip64 && (size >= MAX_32 || compressedSize >= MAX_32))
       throw new AppError('invalid', `zip entry ${name} is larger than its announced size`);
     await this.write(dataDescriptor(crc, size, compressedSize, zip64));
     const unixTime = Math.min(Math.max(Math.floor(options.mtime.getTime() / 1000), -0x80000000), 0x7fffffff);
