@@ -658,8 +658,10 @@ export class Repository {
    * which only a reader without another check needs (content reads check the item's SHA-256).
    */
   private async readChunkAs(chunkId: string, type: ChunkType, checkId: boolean): Promise<Buffer> {
-    const cacheKey = `${this.cachePrefix}${type}:${chunkId}`;
-    const cached = this.cache.get(cacheKey);
+    // Chunks not re-hashed are cached apart, so a reader that wants the id check never gets one.
+    const checkedKey = `${this.cachePrefix}${type}:${chunkId}`;
+    const uncheckedKey = `${this.cachePrefix}${type}~:${chunkId}`;
+    const cached = this.cache.get(checkedKey) ?? (checkId ? undefined : this.cache.get(uncheckedKey));
     if (cached) return cached;
     const id = Buffer.from(chunkId, 'hex');
     let location = this.index.get(id);
@@ -676,7 +678,7 @@ export class Repository {
     const plain = decompressChunk(location.flags, compressed, location.rawLength, what);
     if (checkId && !computeChunkId(this.keys.chunkId, type, plain).equals(id))
       throw new AppError('permanent', `repository integrity check failed: ${what} does not match its id`);
-    this.cache.set(cacheKey, plain);
+    this.cache.set(checkId ? checkedKey : uncheckedKey, plain);
     return plain;
   }
 
