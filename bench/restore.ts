@@ -13,11 +13,14 @@
  * - export: a raw read of every pack blob of the tenant's repository from Azurite.
  *
  * Environment: BENCH_SCALE (default 1; 0.2 for a quick run), BENCH_LATENCY_MS (default 40),
- * BENCH_JITTER_MS (default 20). Results: stdout and bench/results/restore.json.
+ * BENCH_JITTER_MS (default 20); for profiling the worker host, BENCH_HOST_NODE_ARGS (node flags,
+ * e.g. `--cpu-prof --cpu-prof-dir=prof` or `--trace-gc`) and BENCH_HOST_LOG (a file for every line
+ * the host prints, with a marker line before each export). Results: stdout and
+ * bench/results/restore.json.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -110,7 +113,8 @@ function currentRss(pid: number): number {
 }
 
 async function startHost(settingsFile: string, env: Record<string, string>): Promise<ChildProcess> {
-  // BENCH_HOST_NODE_ARGS: node flags for the worker host (e.g. `--cpu-prof --cpu-prof-dir=prof`).
+  // BENCH_HOST_NODE_ARGS: node flags for the worker host (e.g. `--cpu-prof --cpu-prof-dir=prof`);
+  // BENCH_HOST_LOG: a file that gets every line the host prints (e.g. with `--trace-gc`).
   const nodeArgs = (process.env.BENCH_HOST_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
   const child = spawn(
     process.execPath,
@@ -131,6 +135,7 @@ async function startHost(settingsFile: string, env: Record<string, string>): Pro
     const timer = setTimeout(() => reject(new Error(`host did not start:\n${lines.join('\n')}`)), 60_000);
     const onLine = (line: string) => {
       if (lines.length < 200) lines.push(line);
+      if (process.env.BENCH_HOST_LOG) appendFileSync(process.env.BENCH_HOST_LOG, line + '\n');
       if (/Functions host listening on/.test(line)) {
         clearTimeout(timer);
         resolveStarted();
@@ -514,6 +519,11 @@ async function main(): Promise<void> {
     console.log(`  ${raw.blobs} blobs, ${round(mb(raw.bytes))} MB in ${round(raw.seconds)} s`);
     const exportJobs = new ExportJobStore(tables);
     const exportThroughHost = async (snapshotId: string, includeAttachments = true) => {
+      if (process.env.BENCH_HOST_LOG)
+        appendFileSync(
+          process.env.BENCH_HOST_LOG,
+          `# bench: export of ${snapshotId} (attachments ${includeAttachments})\n`,
+        );
       resetPeakRss(host!.pid!);
       const t0 = performance.now();
       const created = await createExportJob(exportDeps, {
