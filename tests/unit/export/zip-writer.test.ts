@@ -108,6 +108,32 @@ describe('ZipWriter', () => {
     expect(bytes.length).toBeLessThan(text.length + 2 * random.length);
   });
 
+  it('writes Zip64 end records for more than 65,535 entries (a big mailbox), which a real unzip lists in full', async () => {
+    const output = new PassThrough();
+    const zipped = collect(output);
+    const zip = new ZipWriter(output);
+    const mtime = new Date(Date.UTC(2024, 0, 2));
+    const count = 70_000;
+    for (let i = 0; i < count; i++)
+      await zip.add(`content/Inbox/m${i}.eml`, Buffer.from(`message ${i}`), { mtime, compressionLevel: 0 });
+    // An entry announced as 4 GiB or more gets Zip64 records from its local header on.
+    await zip.add('content/big.bin', Readable.from([Buffer.from('not really big')]), {
+      mtime,
+      compressionLevel: 0,
+      size: 5 * 1024 ** 3,
+    });
+    await zip.end();
+    const bytes = await zipped;
+    const entries = await unzip(bytes);
+    expect(entries.size).toBe(count + 1);
+    expect(entries.get('content/Inbox/m0.eml')!.data.toString()).toBe('message 0');
+    expect(entries.get(`content/Inbox/m${count - 1}.eml`)!.data.toString()).toBe(`message ${count - 1}`);
+    expect(entries.get('content/big.bin')!.data.toString()).toBe('not really big');
+    // The Zip64 end of central directory record and its locator precede the classic end record.
+    expect(bytes.readUInt32LE(bytes.length - 22 - 20)).toBe(0x07064b50);
+    expect(bytes.readUInt16LE(bytes.length - 22 + 10)).toBe(0xffff);
+  });
+
   it('fails an entry clearly when its content stream fails, and when the output is gone', async () => {
     const output = new PassThrough();
     const zipped = collect(output).catch(() => Buffer.alloc(0));
