@@ -13,11 +13,14 @@
  * - export: a raw read of every pack blob of the tenant's repository from Azurite.
  *
  * Environment: BENCH_SCALE (default 1; 0.2 for a quick run), BENCH_LATENCY_MS (default 40),
- * BENCH_JITTER_MS (default 20). Results: stdout and bench/results/restore.json.
+ * BENCH_JITTER_MS (default 20); for profiling the worker host, BENCH_HOST_NODE_ARGS (node flags,
+ * e.g. `--cpu-prof --cpu-prof-dir=prof` or `--trace-gc`) and BENCH_HOST_LOG (a file for every line
+ * the host prints, with a marker line before each export). Results: stdout and
+ * bench/results/restore.json.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -103,10 +106,20 @@ function peakRss(pid: number): number {
   return match ? Number(match[1]) * 1024 : 0;
 }
 
+/** Current resident set of a process (Linux VmRSS), bytes: what a finished job left behind. */
+function currentRss(pid: number): number {
+  const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return match ? Number(match[1]) * 1024 : 0;
+}
+
 async function startHost(settingsFile: string, env: Record<string, string>): Promise<ChildProcess> {
+  // BENCH_HOST_NODE_ARGS: node flags for the worker host (e.g. `--cpu-prof --cpu-prof-dir=prof`);
+  // BENCH_HOST_LOG: a file that gets every line the host prints (e.g. with `--trace-gc`).
+  const nodeArgs = (process.env.BENCH_HOST_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
   const child = spawn(
     process.execPath,
     [
+      ...nodeArgs,
       join(repoRoot, 'dist/dev/host/cli.js'),
       '--script-root',
       repoRoot,
@@ -122,6 +135,7 @@ async function startHost(settingsFile: string, env: Record<string, string>): Pro
     const timer = setTimeout(() => reject(new Error(`host did not start:\n${lines.join('\n')}`)), 60_000);
     const onLine = (line: string) => {
       if (lines.length < 200) lines.push(line);
+      if (process.env.BENCH_HOST_LOG) appendFileSync(process.env.BENCH_HOST_LOG, line + '\n');
       if (/Functions host listening on/.test(line)) {
         clearTimeout(timer);
         resolveStarted();
@@ -505,6 +519,11 @@ async function main(): Promise<void> {
     console.log(`  ${raw.blobs} blobs, ${round(mb(raw.bytes))} MB in ${round(raw.seconds)} s`);
     const exportJobs = new ExportJobStore(tables);
     const exportThroughHost = async (snapshotId: string, includeAttachments = true) => {
+      if (process.env.BENCH_HOST_LOG)
+        appendFileSync(
+          process.env.BENCH_HOST_LOG,
+          `# bench: export of ${snapshotId} (attachments ${includeAttachments})\n`,
+        );
       resetPeakRss(host!.pid!);
       const t0 = performance.now();
       const created = await createExportJob(exportDeps, {
@@ -522,7 +541,13 @@ async function main(): Promise<void> {
       if (job.state !== 'completed') throw new Error(`the export ended ${job.state}: ${job.failureReason}`);
       // The worker's own time, without the queue's pick-up delay (the wall time is reported too).
       const seconds = (Date.parse(job.finishedAt!) - Date.parse(job.startedAt!)) / 1000;
-      return { job, seconds, wall: (performance.now() - t0) / 1000, peakRss: peakRss(host!.pid!) };
+      return {
+        job,
+        seconds,
+        wall: (performance.now() - t0) / 1000,
+        peakRss: peakRss(host!.pid!),
+        rssAfter: currentRss(host!.pid!),
+      };
     };
     console.log('Exports through the host…');
     const mailExport = await exportThroughHost(mailSnapshot.snapshotId);
@@ -650,18 +675,21 @@ async function main(): Promise<void> {
           seconds: round(mailExport.seconds),
           wallSeconds: round(mailExport.wall),
           workerPeakRssMB: round(mb(mailExport.peakRss)),
+          workerRssAfterMB: round(mb(mailExport.rssAfter)),
         },
         onedrive: {
           zipMB: round(mb(driveExport.job.zipBytes ?? 0)),
           seconds: round(driveExport.seconds),
           wallSeconds: round(driveExport.wall),
           workerPeakRssMB: round(mb(driveExport.peakRss)),
+          workerRssAfterMB: round(mb(driveExport.rssAfter)),
         },
         mailboxWithoutAttachments: {
           zipMB: round(mb(slimExport.job.zipBytes ?? 0)),
           seconds: round(slimExport.seconds),
           wallSeconds: round(slimExport.wall),
           workerPeakRssMB: round(mb(slimExport.peakRss)),
+          workerRssAfterMB: round(mb(slimExport.rssAfter)),
         },
         mbPerSecond: round(exportMbPerSecond),
       },
@@ -688,7 +716,7 @@ async function main(): Promise<void> {
       `Export: ${result.export.mbPerSecond} MB/s of zip (mailbox ${result.export.mailbox.zipMB} MB in ${result.export.mailbox.seconds} s, OneDrive ${result.export.onedrive.zipMB} MB in ${result.export.onedrive.seconds} s); raw pack read ${result.export.rawRead.mbPerSecond} MB/s; mailbox without attachments ${result.export.mailboxWithoutAttachments.zipMB} MB in ${result.export.mailboxWithoutAttachments.seconds} s`,
     );
     console.log(
-      `Worker peak RSS: ${result.workerPeakRssMB} MB (mailbox restore ${result.mail.restore.workerPeakRssMB}, OneDrive restore ${result.drive.restore.workerPeakRssMB}, exports ${result.export.mailbox.workerPeakRssMB} / ${result.export.onedrive.workerPeakRssMB} / ${result.export.mailboxWithoutAttachments.workerPeakRssMB} MB)`,
+      `Worker peak RSS: ${result.workerPeakRssMB} MB (mailbox restore ${result.mail.restore.workerPeakRssMB}, OneDrive restore ${result.drive.restore.workerPeakRssMB}, exports ${result.export.mailbox.workerPeakRssMB} / ${result.export.onedrive.workerPeakRssMB} / ${result.export.mailboxWithoutAttachments.workerPeakRssMB} MB; after each export ${result.export.mailbox.workerRssAfterMB} / ${result.export.onedrive.workerRssAfterMB} / ${result.export.mailboxWithoutAttachments.workerRssAfterMB} MB)`,
     );
     console.log('Targets:');
     for (const [name, t] of Object.entries(targets))

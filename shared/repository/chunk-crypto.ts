@@ -80,10 +80,9 @@ export function open(key: Buffer, aad: Buffer, sealed: Uint8Array, what: string)
     const decipher = createDecipheriv('aes-256-gcm', key, bytes.subarray(0, NONCE_BYTES));
     decipher.setAAD(aad);
     decipher.setAuthTag(bytes.subarray(bytes.length - TAG_BYTES));
-    return Buffer.concat([
-      decipher.update(bytes.subarray(NONCE_BYTES, bytes.length - TAG_BYTES)),
-      decipher.final(),
-    ]);
+    const plain = decipher.update(bytes.subarray(NONCE_BYTES, bytes.length - TAG_BYTES));
+    const last = decipher.final(); // empty for GCM: no copy of the chunk into a new buffer
+    return last.length > 0 ? Buffer.concat([plain, last]) : plain;
   } catch (error) {
     throw new AppError(
       'permanent',

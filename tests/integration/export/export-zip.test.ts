@@ -15,6 +15,8 @@ import {
 } from '../../../shared/export/export-engine';
 import type { ExportJobMessage, ExportManifest } from '../../../shared/export/export-job';
 import { ExportJobStore } from '../../../shared/export/export-store';
+import { containerNameForTenant } from '../../../shared/repository';
+import { packBlobName } from '../../../shared/repository/pack';
 import { silentLogger } from '../../../shared/observability/logger';
 import { QueueNames, StorageJobQueue } from '../../../shared/queues/job-queues';
 import { ResourceStore } from '../../../shared/resources/resource-store';
@@ -308,6 +310,45 @@ describe('export to a zip download', () => {
       .getBlockBlobClient(job.blobName)
       .exists();
     expect(exists).toBe(false);
+  });
+
+  it('fails the export clearly when a stored chunk was corrupted, and writes no download', async () => {
+    const tenant = await stack.simulator.control.tenant(stack.tenantId);
+    const user = tenant.users.find((u) => u.driveId)!;
+    const content = randomBytes(1_500_000);
+    await stack.simulator.control.putFile(stack.tenantId, user.driveId!, 'Reports/q3.bin', content);
+    const resource = await stack.protect('onedrive', user.id, user.userPrincipalName);
+    const snapshot = await stack.snapshot(resource.resourceId);
+    const repository = await stack.deps.repositoryFor(stack.tenantId);
+    const item = (await repository.listFolder(snapshot.manifestRoot!, ['Reports'])).find(
+      (e) => e.name === 'q3.bin',
+    )!;
+    const where = repository.locate(item.content!.chunks[0]!)!;
+    // One byte in the middle of the file's first stored chunk.
+    const container = stack.storage.blobs.getContainerClient(containerNameForTenant(stack.tenantId));
+    const packName = packBlobName(where.packId);
+    const pack = await container.getBlobClient(packName).downloadToBuffer();
+    const at = where.offset + 1000;
+    pack[at] = pack[at]! ^ 0x01;
+    await container.getBlockBlobClient(packName).upload(pack, pack.length);
+
+    const created = await createExportJob(deps, {
+      tenantId: stack.tenantId,
+      snapshotId: snapshot.snapshotId,
+      scope: { kind: 'all' },
+      requestedBy: 'test',
+    });
+    await expect(
+      runExportJob(deps, { tenantId: stack.tenantId, jobId: created.jobId }),
+    ).rejects.toMatchObject({
+      code: 'permanent',
+      message: expect.stringMatching(
+        /integrity check failed: data chunk [0-9a-f]{64} in pack [0-9a-f]{32} does not authenticate/,
+      ),
+    });
+    expect((await deps.jobs.get(stack.tenantId, created.jobId)).state).not.toBe('completed');
+    const blob = stack.storage.blobs.getContainerClient('exports').getBlockBlobClient(created.blobName);
+    expect(await blob.exists()).toBe(false);
   });
 
   it("answers not-found for another tenant's snapshot", async () => {
