@@ -13,7 +13,8 @@
  * - export: a raw read of every pack blob of the tenant's repository from Azurite.
  *
  * Environment: BENCH_SCALE (default 1; 0.2 for a quick run), BENCH_LATENCY_MS (default 40),
- * BENCH_JITTER_MS (default 20). Results: stdout and bench/results/restore.json.
+ * BENCH_JITTER_MS (default 20), BENCH_HOST_NODE_ARGS (node flags for the worker host, e.g.
+ * `--cpu-prof --cpu-prof-dir=/tmp/prof`). Results: stdout and bench/results/restore.json.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -104,9 +105,11 @@ function peakRss(pid: number): number {
 }
 
 async function startHost(settingsFile: string, env: Record<string, string>): Promise<ChildProcess> {
+  const nodeArgs = (process.env.BENCH_HOST_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
   const child = spawn(
     process.execPath,
     [
+      ...nodeArgs,
       join(repoRoot, 'dist/dev/host/cli.js'),
       '--script-root',
       repoRoot,
