@@ -1,6 +1,6 @@
 import { PassThrough, type Readable } from 'node:stream';
 import { open, type Entry, type ZipFile } from 'yauzl';
-import type { ContentRef, TreeEntry } from '../repository';
+import type { ChunkPlacement, ContentRef, TreeEntry } from '../repository';
 import type { ExportManifest } from '../export/export-job';
 
 /** What restore reads a snapshot through: the repository, or a validated backup zip. */
@@ -8,6 +8,8 @@ export interface ContentSource {
   walk(rootTreeId: string): AsyncGenerator<{ path: string[]; entry: TreeEntry }>;
   readContent(ref: ContentRef): Readable;
   listFolder(rootTreeId: string, path?: readonly string[]): Promise<TreeEntry[]>;
+  /** Where a chunk is stored (the repository): readers of many items take them in that order. */
+  locate?(chunkId: string): ChunkPlacement | undefined;
 }
 
 interface Node {

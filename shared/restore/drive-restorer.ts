@@ -146,17 +146,36 @@ export class DriveRestorer implements WorkloadRestorer {
   }
 }
 
-/** A small file's bytes, copied chunk by chunk into one buffer of its size (not held twice). */
+/**
+ * A small file's bytes: the one piece the source read when it came in one (most small files are a
+ * single chunk: no copy), else the pieces copied into one buffer of its size (not held twice).
+ */
 async function readBuffer(ctx: RestoreContext, item: RestoreItem): Promise<Buffer> {
-  const bytes = Buffer.allocUnsafe(item.entry.content!.size);
+  const size = item.entry.content!.size;
+  let first: Buffer | undefined;
+  let bytes: Buffer | undefined;
   let at = 0;
   for await (const chunk of ctx.repository.readContent(item.entry.content!)) {
-    // The repository checks the size as it streams; this only keeps a bad ref from overrunning.
-    if (at + (chunk as Buffer).length > bytes.length)
-      throw new AppError('permanent', 'repository integrity check failed: content is longer than its size');
-    at += (chunk as Buffer).copy(bytes, at);
+    const piece = chunk as Buffer;
+    if (!first && !bytes) {
+      first = piece;
+      continue;
+    }
+    if (!bytes) {
+      bytes = Buffer.allocUnsafe(size);
+      at = append(bytes, 0, first!);
+      first = undefined;
+    }
+    at = append(bytes, at, piece);
   }
-  return bytes;
+  return bytes ?? first ?? Buffer.alloc(0);
+}
+
+/** Copies `piece` into `bytes` at `at`; the repository checks the size as it streams, this only keeps a bad ref from overrunning. */
+function append(bytes: Buffer, at: number, piece: Buffer): number {
+  if (at + piece.length > bytes.length)
+    throw new AppError('permanent', 'repository integrity check failed: content is longer than its size');
+  return at + piece.copy(bytes, at);
 }
 
 /** Streams the file from the repository into an upload session, fragment by fragment. */

@@ -1,4 +1,5 @@
 import { simpleParser, type AddressObject, type Attachment } from 'mailparser';
+import { ByteBudget } from '../concurrency/byte-budget';
 import { AppError } from '../errors/app-error';
 import type { TenantGraph } from '../graph/graph-client';
 import {
@@ -16,6 +17,19 @@ const SINGLE_REQUEST_BYTES = 2_800_000;
 const SMALL_ATTACHMENT_BYTES = 3 * 1024 * 1024;
 const ATTACHMENT_CHUNK_BYTES = 3 * 1024 * 1024;
 const MSGFLAG_READ = 0x1;
+/**
+ * What restoring a message holds at its peak, as a multiple of its MIME size: the MIME, the parsed
+ * body and decoded attachments, their base64, and the JSON request body built from them (a string,
+ * then its UTF-8 bytes).
+ */
+export const MESSAGE_MEMORY_FACTOR = 5;
+/**
+ * What all mail restores of this worker hold at once for the messages they have read and not yet
+ * sent, whatever the number of jobs. Small messages (most mail) fit many at a time; a message whose
+ * request would take more than this runs alone.
+ */
+export const MAIL_RESTORE_BUFFER_BYTES = 48 * 1024 * 1024;
+const workerMailBudget = new ByteBudget(MAIL_RESTORE_BUFFER_BYTES);
 
 export function restoreFolderName(snapshotStartedAt: string): string {
   return `Restored ${snapshotStartedAt.slice(0, 16).replace('T', ' ')} UTC`;
@@ -38,6 +52,8 @@ export class MailRestorer implements WorkloadRestorer {
   readonly concurrency = 8;
   /** Folder creations under way in this slice, so concurrent messages of one folder create it once. */
   private readonly creating = new Map<string, Promise<string>>();
+
+  constructor(private readonly budget: ByteBudget = workerMailBudget) {}
 
   async prepare(ctx: RestoreContext): Promise<string> {
     const path =
@@ -92,16 +108,23 @@ export class MailRestorer implements WorkloadRestorer {
       return { kind: 'skipped', reason: 'not a message with content' };
     }
     const folderId = await this.folderFor(ctx, this.destinationPath(ctx), item.path);
-    const mime = await readAll(ctx.repository, entry);
-    const { message, separate } = await messageCreateRequest(mime, entry.metadata ?? {});
-    const user = ctx.target.graphId;
-    const created = await ctx.graph.post<{ id: string }>(
-      `/users/${user}/mailFolders/${folderId}/messages`,
-      message,
-      { headers: { Prefer: PREFER }, what: 'restore a message' },
-    );
-    for (const attachment of separate) await addAttachment(ctx.graph, user, created.id, attachment);
-    return { kind: 'restored', bytes: mime.length };
+    // The message is read, parsed and built only once its bytes fit the worker's mail budget, and
+    // they are held until Graph has it: memory is bounded by the budget, not by 8 large messages.
+    const grant = await this.budget.acquire(entry.content.size * MESSAGE_MEMORY_FACTOR);
+    try {
+      const mime = await readAll(ctx.repository, entry);
+      const { message, separate } = await messageCreateRequest(mime, entry.metadata ?? {});
+      const user = ctx.target.graphId;
+      const created = await ctx.graph.post<{ id: string }>(
+        `/users/${user}/mailFolders/${folderId}/messages`,
+        message,
+        { headers: { Prefer: PREFER }, what: 'restore a message' },
+      );
+      for (const attachment of separate) await addAttachment(ctx.graph, user, created.id, attachment);
+      return { kind: 'restored', bytes: mime.length };
+    } finally {
+      grant.release();
+    }
   }
 }
 

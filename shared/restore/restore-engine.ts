@@ -22,6 +22,7 @@ import {
   type RestoreTarget,
 } from './restore-job';
 import type { RestoreJobStore } from './restore-job-store';
+import { FinishedItems, restoreOrder } from './restore-order';
 
 /** Told when a restore ends (green when it finished, red when it failed): the notifications seam. */
 export interface RestoreNotifier {
@@ -203,7 +204,8 @@ function inScope(scope: RestoreScope, item: RestoreItem): boolean {
 
 /**
  * One slice of a restore job (the `restore-jobs` worker). Leased on the job, time-boxed, resumable.
- * Items are restored a few at a time (the restorer's `concurrency`, within Graph's limits); each
+ * Items are taken folders first, then in the order their content is stored (`restoreOrder`), and
+ * restored a few at a time (the restorer's `concurrency`, within Graph's limits); each
  * item's completion is checkpointed before its slot takes the next item, so a redelivered message
  * or a continuation never restores a finished item again (a crash can repeat at most the items
  * that were in flight).
@@ -317,12 +319,13 @@ async function restoreItems(
   job.destination = await restorer.prepare(ctx);
   await deps.jobs.put(job);
 
-  // Items finished out of order (at most the concurrency) are kept by index until every item
-  // before them is done; `next` then moves past them.
-  const done = new Set(checkpoint.done ?? []);
-  const saver = new CheckpointSaver(() =>
-    deps.jobs.writeCheckpoint(job.tenantId, job.jobId, { ...checkpoint, done: [...done] }),
-  );
+  // Finished items are named by their index in the snapshot's walk (their identity in this job),
+  // so the order they are taken in (stored order) can differ between slices.
+  const finished = FinishedItems.fromCheckpoint(checkpoint, items);
+  const saver = new CheckpointSaver(() => {
+    const { next: _next, done: _done, ...rest } = checkpoint;
+    return deps.jobs.writeCheckpoint(job.tenantId, job.jobId, { ...rest, finished: finished.state() });
+  });
   const inFlight = new Set<Promise<void>>();
   let failure: { error: unknown } | undefined;
   let stop: 'deadline' | 'cancelled' | undefined;
@@ -350,8 +353,7 @@ async function restoreItems(
       progress.bytesDone += item.entry.content?.size ?? 0;
     }
     job = { ...job, report, progress };
-    done.add(index);
-    while (done.delete(checkpoint.next)) checkpoint.next += 1;
+    finished.add(index);
     checkpoint.report = report;
     checkpoint.progress = progress;
   };
@@ -374,8 +376,9 @@ async function restoreItems(
     await saver.save().catch((error: unknown) => void (failure ??= { error }));
   };
 
-  for (const [index, item] of items.entries()) {
-    if (index < checkpoint.next || done.has(index)) continue;
+  for (const index of restoreOrder(items, repository.locate?.bind(repository))) {
+    const item = items[index]!;
+    if (finished.has(index)) continue;
     // At least one item per slice, so a slice always makes progress.
     if (launched > 0 && deps.clock.now().getTime() >= deadline) {
       stop = 'deadline';

@@ -6,6 +6,7 @@ import { once } from '../concurrency/once';
 import { AppError } from '../errors/app-error';
 import { invertedTime } from '../backup/snapshot-record';
 import { TableNames, isStatus, odataString, queryPage, type TablePage, type Tables } from '../storage/tables';
+import type { FinishedItemsState } from './restore-order';
 import type { RestoreJob, RestoreProgress, RestoreReport, RestoreState } from './restore-job';
 
 interface RestoreJobEntity {
@@ -20,13 +21,15 @@ interface RestoreJobEntity {
 /**
  * What a restore has already written, kept between slices and redeliveries: which items are done
  * (so an item is never restored twice) and the ids of folders created at the target. Items are
- * taken in the snapshot tree's canonical order, a few at a time, so "done" is a count plus the
- * few finished ahead of it: the checkpoint stays small however large the restore.
+ * named by their index in the snapshot's walk within the scope (`FinishedItems`: one bit each, so
+ * the checkpoint stays small however large the restore), not by the order they are restored in.
  */
 export interface RestoreCheckpoint {
-  /** Every item (in walk order, within the scope) before this index is finished: restored, skipped or failed. */
-  next: number;
-  /** Indexes at or after `next` that finished out of order (at most the restore's concurrency). */
+  /** The finished items (restored, skipped or failed). */
+  finished?: FinishedItemsState;
+  /** Written before `finished`: every item before this walk index was finished… */
+  next?: number;
+  /** …and these at or after it. Read once and replaced by `finished`. */
   done?: number[];
   folders: Record<string, string>;
   /** Counts as of the last item done (the job row is saved less often). */
@@ -123,7 +126,7 @@ export class RestoreJobStore {
         .downloadToBuffer();
       return JSON.parse(gunzipSync(buffer).toString('utf8')) as RestoreCheckpoint;
     } catch (error) {
-      if (isStatus(error, 404)) return { next: 0, folders: {} };
+      if (isStatus(error, 404)) return { folders: {} };
       throw error;
     }
   }

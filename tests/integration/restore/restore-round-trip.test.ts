@@ -386,6 +386,49 @@ describe('restore round trip against the simulator', () => {
     expect(count).toBe(expected.size * 2);
     expectSameMail(expected, restored);
   });
+  it('a drive restore taken in stored order, in slices with every message delivered twice, makes no renamed copies', async () => {
+    const { first, second } = await users();
+    const source = await stack.protect('onedrive', first.id, first.userPrincipalName);
+    await stack.protect('onedrive', second.id, second.userPrincipalName);
+    const snapshot = await stack.snapshot(source.resourceId);
+    const repository = await stack.deps.repositoryFor(stack.tenantId);
+    const expected = await snapshotContents(repository, snapshot.manifestRoot!);
+    // A clock that moves a minute per reading: every slice is out of time after one item.
+    const clock = new ManualClock(new Date('2026-11-22T06:00:00Z'));
+    const sliced = restoreDeps(stack, {
+      budgetSeconds: 1,
+      clock: { now: () => (clock.advance(60_000), clock.now()) },
+    });
+    const created = await createRestoreJob(sliced, {
+      tenantId: stack.tenantId,
+      snapshotId: snapshot.snapshotId,
+      scope: { kind: 'all' },
+      target: { kind: 'resource', resourceId: `onedrive:${second.id}`, folderPath: ['Sliced files'] },
+      // A file restored twice would show up as a renamed copy ("name 1.txt").
+      conflict: 'rename',
+      requestedBy: 'test',
+    });
+    await queueRestoreJob(sliced, stack.tenantId, created.jobId);
+    for (let round = 0; round < 500; round++) {
+      const messages = await takeRestoreMessages(stack);
+      if (messages.length === 0) break;
+      for (const message of messages) {
+        await runRestoreJob(sliced, message);
+        await runRestoreJob(sliced, message);
+      }
+    }
+    const job = await sliced.jobs.get(stack.tenantId, created.jobId);
+    expect(job.state).toBe('completed');
+    expect(job.report.restored).toBe(expected.size);
+    expect(job.progress.itemsDone).toBe(job.progress.itemsTotal);
+    const live = await simulatorDrive(stack.simulator, stack.tenantId, second.driveId!);
+    const restored: ContentMap = new Map(
+      [...live]
+        .filter(([p]) => p.startsWith('Sliced files/'))
+        .map(([p, h]) => [p.slice('Sliced files/'.length), h]),
+    );
+    expect(restored).toEqual(expected);
+  });
   it('items run a few at a time: one throttled mid-flight is restored by the redelivery, the others that finished are not repeated', async () => {
     const { first } = await users();
     const resource = await stack.protect('mailbox', first.id, first.userPrincipalName);
