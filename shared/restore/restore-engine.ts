@@ -163,7 +163,7 @@ export async function queueRestoreJob(
 }
 
 export async function cancelRestoreJob(
-  deps: RestoreEngineDependencies,
+  deps: Pick<RestoreEngineDependencies, 'jobs' | 'clock'>,
   tenantId: string,
   jobId: string,
   reason = 'cancelled',
@@ -183,6 +183,33 @@ export async function cancelRestoreJob(
   await deps.jobs.put(cancelled);
   return cancelled;
 }
+
+/**
+ * Cancels restores whose verification code was never entered: the code expired, no new one is
+ * ever issued for the same restore, so they could only sit in `awaiting-verification` for ever.
+ * `codeLifetimeMs` past creation plus a margin (the code is issued just after the job is saved).
+ */
+export async function expireUnverifiedRestores(
+  deps: Pick<RestoreEngineDependencies, 'jobs' | 'clock'>,
+  codeLifetimeMs: number,
+): Promise<number> {
+  const cutoff = deps.clock.now().getTime() - codeLifetimeMs - UNVERIFIED_MARGIN_MS;
+  let cancelled = 0;
+  for await (const job of deps.jobs.awaitingVerification()) {
+    if (Date.parse(job.createdAt) >= cutoff) continue;
+    await cancelRestoreJob(
+      deps,
+      job.tenantId,
+      job.jobId,
+      'the verification code expired before it was entered',
+    );
+    cancelled++;
+  }
+  return cancelled;
+}
+
+/** Slack between a job's creation and its code's expiry time. */
+const UNVERIFIED_MARGIN_MS = 5 * 60 * 1000;
 
 export type RestoreJobOutcome =
   | { kind: 'finished'; job: RestoreJob }

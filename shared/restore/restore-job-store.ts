@@ -102,6 +102,15 @@ export class RestoreJobStore {
     );
   }
 
+  /** Every tenant's jobs still awaiting their verification code (few: a code lives 10 minutes). */
+  async *awaitingVerification(): AsyncGenerator<RestoreJob> {
+    const table = await this.table();
+    const filter = `state eq ${odataString('awaiting-verification')}`;
+    for await (const entity of table.listEntities<RestoreJobEntity>({ queryOptions: { filter } })) {
+      yield JSON.parse(entity.doc) as RestoreJob;
+    }
+  }
+
   /** The tenant's jobs, newest first. */
   async list(tenantId: string, limit = 100): Promise<RestoreJob[]> {
     const table = await this.table();

@@ -11,6 +11,8 @@ import { QueueNames } from '../../../shared/queues/job-queues';
 import type { Resource } from '../../../shared/resources/resource';
 import { runRestoreJob } from '../../../shared/restore/restore-engine';
 import { ManualClock } from '../../../shared/time/clock';
+import { expireUnverifiedRestores } from '../../../shared/restore/restore-engine';
+import { CODE_LIFETIME_MS } from '../../../shared/verification/verification-codes';
 import { maskEmail } from '../../../shared/verification/verification-codes';
 import { BackupStack } from '../../support/backup-stack';
 import { takeRestoreMessages } from '../../support/restore-stack';
@@ -354,6 +356,25 @@ describe('restores, exports and imports through the portal API', () => {
     expect(cancelled.json).toMatchObject({ state: 'cancelled', failureReason: 'cancelled by Ada Admin' });
     const again = await h.call('cancelRestore', { token: admin, params: { id } });
     expect(again.status).toBe(409);
+  });
+
+  it('a restore whose code is never entered is cancelled by the cleanup once the code has expired, saying why', async () => {
+    const forgotten = await requestRestore('skip');
+    const deps = h.runtime.deps.restores();
+    await expireUnverifiedRestores(deps, CODE_LIFETIME_MS);
+    const waiting = await h.call('getRestore', { token: admin, params: { id: forgotten.job.id } });
+    expect(waiting.json.state).toBe('awaiting-verification');
+    clock.advance(CODE_LIFETIME_MS + 6 * 60 * 1000);
+    try {
+      expect(await expireUnverifiedRestores(deps, CODE_LIFETIME_MS)).toBeGreaterThanOrEqual(1);
+      const after = await h.call('getRestore', { token: admin, params: { id: forgotten.job.id } });
+      expect(after.json).toMatchObject({
+        state: 'cancelled',
+        failureReason: 'the verification code expired before it was entered',
+      });
+    } finally {
+      clock.advance(-(CODE_LIFETIME_MS + 6 * 60 * 1000));
+    }
   });
 
   it('an export: queued without a code, ready with a 15-minute link to that one zip (audited), which opens', async () => {
