@@ -42,9 +42,22 @@ const PROBE_BYTES = 64 * 1024;
 const PROBE_POINTS = [0.25, 0.5, 0.75];
 const KEEP_BELOW = 0.95;
 
+/**
+ * zlib's one-shot calls write their output in `chunkSize` pieces (16 KiB by default) and join them
+ * at the end: a 4 MiB chunk became some 250 small buffers plus their joined copy, all garbage a moment
+ * later, and malloc churn. One output buffer the size of the result instead: what compresses is kept
+ * only below 95% of the input, and a decompressed chunk's length is known. The 64 spare bytes keep
+ * zlib from allocating a second buffer when the output fills the first exactly.
+ */
+function outputChunkSize(expectedBytes: number): number {
+  return Math.max(64, Math.ceil(expectedBytes)) + 64;
+}
+
 function compressWith(algorithm: 'brotli' | 'deflate', level: number, data: Uint8Array): Buffer {
-  if (algorithm === 'deflate') return deflateRawSync(data, { level });
+  const chunkSize = outputChunkSize(data.length * KEEP_BELOW);
+  if (algorithm === 'deflate') return deflateRawSync(data, { level, chunkSize });
   return brotliCompressSync(data, {
+    chunkSize,
     params: {
       [constants.BROTLI_PARAM_QUALITY]: level,
       [constants.BROTLI_PARAM_SIZE_HINT]: data.length,
@@ -82,9 +95,15 @@ export function decompressChunk(flags: number, data: Buffer, rawLength: number, 
   try {
     if (method === COMPRESSION_FLAG.none) out = data;
     else if (method === COMPRESSION_FLAG.deflate)
-      out = inflateRawSync(data, { maxOutputLength: Math.max(rawLength, 1) });
+      out = inflateRawSync(data, {
+        maxOutputLength: Math.max(rawLength, 1),
+        chunkSize: outputChunkSize(rawLength),
+      });
     else if (method === COMPRESSION_FLAG.brotli)
-      out = brotliDecompressSync(data, { maxOutputLength: Math.max(rawLength, 1) });
+      out = brotliDecompressSync(data, {
+        maxOutputLength: Math.max(rawLength, 1),
+        chunkSize: outputChunkSize(rawLength),
+      });
     else throw new Error(`unknown compression ${method}`);
   } catch (error) {
     throw new AppError('permanent', `repository integrity check failed: ${what} does not decompress`, {
