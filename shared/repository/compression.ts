@@ -70,23 +70,55 @@ function compressWith(algorithm: 'brotli' | 'deflate', level: number, data: Uint
 
 /** Compresses if it pays; returns the flag to store with the chunk. */
 export function compressChunk(data: Buffer, options: CompressionOptions): { flags: number; data: Buffer } {
-  if (options.algorithm === 'none' || data.length < 64) return { flags: COMPRESSION_FLAG.none, data };
-  if (data.length > 4 * PROBE_BYTES) {
+  const result = compressParts([data], options);
+  return {
+    flags: result.flags,
+    data: result.data.length === 1 ? result.data[0]! : Buffer.concat(result.data),
+  };
+}
+
+/**
+ * `compressChunk` for a chunk given as pieces (as the network delivered it). What is stored raw
+ * (incompressible, or too small) is returned as the same pieces, never joined: only data that is
+ * compressed is joined first, as the compressor needs it whole.
+ */
+export function compressParts(
+  parts: readonly Buffer[],
+  options: CompressionOptions,
+): { flags: number; data: readonly Buffer[] } {
+  const length = parts.reduce((sum, part) => sum + part.length, 0);
+  const raw = { flags: COMPRESSION_FLAG.none, data: parts };
+  if (options.algorithm === 'none' || length < 64) return raw;
+  if (length > 4 * PROBE_BYTES) {
     // Probe large chunks first (fast level, 3 × 21 KiB): incompressible data is common in files.
     const slice = Math.floor(PROBE_BYTES / PROBE_POINTS.length);
-    let raw = 0;
+    let probed = 0;
     let packed = 0;
     for (const point of PROBE_POINTS) {
-      const start = Math.floor((data.length - slice) * point);
-      const probe = data.subarray(start, start + slice);
-      raw += probe.length;
+      const probe = rangeOf(parts, Math.floor((length - slice) * point), slice);
+      probed += probe.length;
       packed += compressWith(options.algorithm, Math.min(options.level, 1), probe).length;
     }
-    if (packed > raw * KEEP_BELOW) return { flags: COMPRESSION_FLAG.none, data };
+    if (packed > probed * KEEP_BELOW) return raw;
   }
-  const compressed = compressWith(options.algorithm, options.level, data);
-  if (compressed.length > data.length * KEEP_BELOW) return { flags: COMPRESSION_FLAG.none, data };
-  return { flags: COMPRESSION_FLAG[options.algorithm], data: compressed };
+  const whole = parts.length === 1 ? parts[0]! : Buffer.concat(parts, length);
+  const compressed = compressWith(options.algorithm, options.level, whole);
+  if (compressed.length > length * KEEP_BELOW) return raw;
+  return { flags: COMPRESSION_FLAG[options.algorithm], data: [compressed] };
+}
+
+/** `count` bytes from `start` of the pieces joined: a view when one piece holds them, else a copy. */
+function rangeOf(parts: readonly Buffer[], start: number, count: number): Buffer {
+  let offset = 0;
+  const pieces: Buffer[] = [];
+  for (const part of parts) {
+    const from = Math.max(start - offset, 0);
+    const to = Math.min(start + count - offset, part.length);
+    if (from < to) pieces.push(part.subarray(from, to));
+    offset += part.length;
+    if (offset >= start + count) break;
+  }
+  return pieces.length === 1 ? pieces[0]! : Buffer.concat(pieces);
 }
 
 export function decompressChunk(flags: number, data: Buffer, rawLength: number, what: string): Buffer {
