@@ -20,6 +20,7 @@ import { createInterface } from 'node:readline';
 import type { TableClient, TableEntity, TransactionAction } from '@azure/data-tables';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { startAzurite, stopChild } from '../dev/azurite';
+import { withProcessSettings } from '../dev/host/process-settings';
 import { encodeSnapshotId, invertedTime } from '../shared/backup/snapshot-record';
 import { SnapshotStore } from '../shared/backup/snapshot-store';
 import { TenantTotalsStore } from '../shared/backup/tenant-totals';
@@ -76,7 +77,10 @@ async function startHost(env: Record<string, string>): Promise<{ url: string; ch
       '--settings',
       join(root, 'local.settings.sample.json'),
     ],
-    { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
+    {
+      env: withProcessSettings(join(root, 'local.settings.sample.json'), { ...process.env, ...env }),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
   );
   const output: string[] = [];
   const url = await new Promise<string>((resolveUrl, reject) => {

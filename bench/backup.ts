@@ -24,6 +24,7 @@ import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import { startAzurite, stopChild } from '../dev/azurite';
+import { withProcessSettings } from '../dev/host/process-settings';
 import { startSimulator, type RunningSimulator } from '../dev/simulator';
 import { ensureTlsMaterial } from '../dev/simulator/tls';
 import type { TenantShape } from '../dev/simulator/generator/contract';
@@ -119,7 +120,10 @@ async function startHost(env: Record<string, string>): Promise<{ child: ChildPro
       '--settings',
       env.SETTINGS_FILE!,
     ],
-    { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
+    {
+      env: withProcessSettings(env.SETTINGS_FILE, { ...process.env, ...env }),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
   );
   const lines: string[] = [];
   const url = await new Promise<string>((resolveUrl, reject) => {

@@ -26,6 +26,7 @@ import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Attachment } from 'mailparser';
 import { startAzurite, stopChild } from '../dev/azurite';
+import { withProcessSettings } from '../dev/host/process-settings';
 import { startSimulator } from '../dev/simulator';
 import type { TenantShape } from '../dev/simulator/generator/contract';
 import { ensureTlsMaterial } from '../dev/simulator/tls';
@@ -128,7 +129,10 @@ async function startHost(settingsFile: string, env: Record<string, string>): Pro
       '--settings',
       settingsFile,
     ],
-    { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
+    {
+      env: withProcessSettings(settingsFile, { ...process.env, ...env }),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
   );
   const lines: string[] = [];
   await new Promise<void>((resolveStarted, reject) => {

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { startAzurite, stopChild, type RunningAzurite } from './azurite';
+import { withProcessSettings } from './host/process-settings';
 import {
   demoSummary,
   DemoSetupError,
@@ -306,7 +307,8 @@ async function startHostChild(
   const cli = path.join(root, 'dist', 'dev', 'host', 'cli.js');
   const args = [cli, '--script-root', root, '--port', String(port), '--settings', settingsFile];
   const child = spawn(process.execPath, args, {
-    env,
+    // NODE_OPTIONS, malloc's settings: read only as a process starts, so given to it at its start.
+    env: withProcessSettings(settingsFile, env),
     stdio: ['ignore', 'pipe', 'pipe'],
     // Its own process group: Ctrl-C reaches only this script, which then stops the host once
     // (a second signal would make the host skip its grace period).

@@ -2,6 +2,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { DEFAULT_MAX_REQUEST_BODY_BYTES, FunctionHost, HostStartupError } from './function-host';
 import { createLogger, describeError } from './logger';
+import { lateProcessSettings } from './process-settings';
 
 /**
  * The local Functions host's command line:
@@ -93,6 +94,8 @@ async function main(): Promise<void> {
     throw new HostStartupError(
       `--shutdown-grace ${values['shutdown-grace']} is not a number of milliseconds`,
     );
+
+  const environmentAtStart = { ...process.env };
   const host = await FunctionHost.start({
     scriptRoot,
     port,
@@ -140,6 +143,12 @@ async function main(): Promise<void> {
         })`
       : `Settings: no local.settings.json at ${values.settings ?? path.join(scriptRoot, 'local.settings.json')}; using the environment only`,
   );
+  const late = lateProcessSettings(environmentAtStart, process.env);
+  if (late.length > 0)
+    console.warn(
+      `Settings ${late.join(', ')} take effect only when a process starts, and this host was started without them: ` +
+        'start it with them in its environment (npm start, the tests and the benchmarks do), as the Functions host starts its worker.',
+    );
   const functions = host.describeFunctions();
   console.log('Functions:');
   for (const fn of functions) console.log(`  ${fn.name}: ${fn.trigger} ${fn.detail}`);

@@ -130,6 +130,25 @@ export const settingsSchema = z
       .min(0, 'expected 0 (no cache) or more')
       .max(4096, 'expected at most 4096 MB')
       .default(16),
+    /**
+     * glibc's malloc, read by the C library when the worker process starts (the app never reads
+     * them; they are checked here so that a typo is an error, not silently ignored). The fixed mmap
+     * threshold makes freed buffers of 128 KiB and more go back to the system at once, instead of
+     * staying in malloc's heaps after a peak; two arenas keep V8's and libuv's threads from holding
+     * their own. Measured in docs/backup-engine.md ("Memory").
+     */
+    MALLOC_ARENA_MAX: z.coerce
+      .number({ error: 'expected a number of arenas' })
+      .int('expected a whole number')
+      .min(1, 'expected at least 1')
+      .max(64, 'expected at most 64')
+      .optional(),
+    MALLOC_MMAP_THRESHOLD_: z.coerce
+      .number({ error: 'expected a number of bytes' })
+      .int('expected whole bytes')
+      .min(0, 'expected 0 or more bytes')
+      .max(32 * 1024 * 1024, "expected at most 33554432 bytes (glibc's limit)")
+      .optional(),
     /** Tenants start their scheduled snapshots spread over this many seconds (each at a stable offset). */
     SNAPSHOT_SPREAD_SECONDS: z.coerce
       .number({ error: 'expected a number of seconds' })

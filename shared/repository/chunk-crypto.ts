@@ -40,22 +40,42 @@ export function deriveKeys(dataKey: Buffer, repositoryId: string): RepositoryKey
 }
 
 /** The chunk id: HMAC-SHA256(chunk-id key, type byte ‖ plaintext), 32 bytes. */
-export function computeChunkId(key: Buffer, type: ChunkType, plaintext: Uint8Array): Buffer {
-  return createHmac('sha256', key).update(Buffer.of(CHUNK_TYPE_CODE[type])).update(plaintext).digest();
+export function computeChunkId(
+  key: Buffer,
+  type: ChunkType,
+  plaintext: Uint8Array | readonly Uint8Array[],
+): Buffer {
+  const hmac = createHmac('sha256', key).update(Buffer.of(CHUNK_TYPE_CODE[type]));
+  for (const part of piecesOf(plaintext)) hmac.update(part);
+  return hmac.digest();
+}
+
+function piecesOf(data: Uint8Array | readonly Uint8Array[]): readonly Uint8Array[] {
+  return data instanceof Uint8Array ? [data] : data;
 }
 
 export const NONCE_BYTES = 12;
 export const TAG_BYTES = 16;
 export const SEAL_OVERHEAD = NONCE_BYTES + TAG_BYTES;
 
-/** `seal`'s output as parts (nonce, ciphertext, tag), for packs: no copy of a chunk into one buffer. */
-export function sealParts(key: Buffer, aad: Buffer, plaintext: Uint8Array): Buffer[] {
+/**
+ * `seal`'s output as parts (nonce, ciphertext, tag), for packs: no copy of a chunk into one buffer.
+ * The plaintext may come in pieces (a chunk as the network delivered it): the stored bytes are the
+ * same as for the pieces joined.
+ */
+export function sealParts(key: Buffer, aad: Buffer, plaintext: Uint8Array | readonly Uint8Array[]): Buffer[] {
   const nonce = randomBytes(NONCE_BYTES);
   const cipher = createCipheriv('aes-256-gcm', key, nonce);
   cipher.setAAD(aad);
-  const body = cipher.update(plaintext);
+  const sealed = [nonce];
+  for (const part of piecesOf(plaintext)) {
+    const body = cipher.update(part);
+    if (body.length > 0) sealed.push(body);
+  }
   const last = cipher.final(); // empty for GCM, kept for form
-  return last.length > 0 ? [nonce, body, last, cipher.getAuthTag()] : [nonce, body, cipher.getAuthTag()];
+  if (last.length > 0) sealed.push(last);
+  sealed.push(cipher.getAuthTag());
+  return sealed;
 }
 
 /** AES-256-GCM with a random 96-bit nonce: nonce ‖ ciphertext ‖ tag. */

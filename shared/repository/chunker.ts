@@ -82,7 +82,15 @@ export class ContentDefinedChunker {
    * whole buffers handed over are never changed).
    */
   push(data: Uint8Array): Buffer[] {
-    const out: Buffer[] = [];
+    return this.pushParts(data).map(joinParts);
+  }
+
+  /**
+   * As `push`, each chunk as the pieces it is made of (views of the bytes handed in, in order), not
+   * joined: the writer hashes and encrypts them piece by piece, and joins them only to compress.
+   */
+  pushParts(data: Uint8Array): Buffer[][] {
+    const out: Buffer[][] = [];
     const { minSize, avgSize, maxSize } = this.options;
     const gear = this.gear;
     const maskStrict = this.maskStrict;
@@ -139,18 +147,23 @@ export class ContentDefinedChunker {
 
   /** The last, possibly short chunk (undefined if nothing is pending). */
   finish(): Buffer | undefined {
-    if (this.size === 0) return undefined;
-    const chunk = Buffer.concat(this.parts, this.size);
-    this.reset();
-    return chunk;
+    const parts = this.finishParts();
+    return parts && joinParts(parts);
   }
 
-  private take(data: Uint8Array, start: number, cut: number): Buffer {
-    const tail = Buffer.from(data.buffer, data.byteOffset + start, cut - start);
-    const chunk =
-      this.parts.length === 0 ? tail : Buffer.concat([...this.parts, tail], this.size + tail.length);
+  /** As `finish`, as pieces. */
+  finishParts(): Buffer[] | undefined {
+    if (this.size === 0) return undefined;
+    const parts = this.parts;
     this.reset();
-    return chunk;
+    return parts;
+  }
+
+  private take(data: Uint8Array, start: number, cut: number): Buffer[] {
+    const parts = this.parts;
+    if (cut > start) parts.push(Buffer.from(data.buffer, data.byteOffset + start, cut - start));
+    this.reset();
+    return parts;
   }
 
   private reset(): void {
@@ -158,4 +171,9 @@ export class ContentDefinedChunker {
     this.size = 0;
     this.hash = 0;
   }
+}
+
+/** Pieces as one buffer (no copy for one piece). */
+export function joinParts(parts: readonly Buffer[]): Buffer {
+  return parts.length === 1 ? parts[0]! : Buffer.concat(parts);
 }

@@ -42,9 +42,22 @@ const PROBE_BYTES = 64 * 1024;
 const PROBE_POINTS = [0.25, 0.5, 0.75];
 const KEEP_BELOW = 0.95;
 
+/**
+ * zlib's one-shot calls write their output in `chunkSize` pieces (16 KiB by default) and join them
+ * at the end: a 4 MiB chunk became some 250 small buffers plus their joined copy, all garbage a moment
+ * later, and malloc churn. One output buffer the size of the result instead: what compresses is kept
+ * only below 95% of the input, and a decompressed chunk's length is known. The 64 spare bytes keep
+ * zlib from allocating a second buffer when the output fills the first exactly.
+ */
+function outputChunkSize(expectedBytes: number): number {
+  return Math.max(64, Math.ceil(expectedBytes)) + 64;
+}
+
 function compressWith(algorithm: 'brotli' | 'deflate', level: number, data: Uint8Array): Buffer {
-  if (algorithm === 'deflate') return deflateRawSync(data, { level });
+  const chunkSize = outputChunkSize(data.length * KEEP_BELOW);
+  if (algorithm === 'deflate') return deflateRawSync(data, { level, chunkSize });
   return brotliCompressSync(data, {
+    chunkSize,
     params: {
       [constants.BROTLI_PARAM_QUALITY]: level,
       [constants.BROTLI_PARAM_SIZE_HINT]: data.length,
@@ -57,23 +70,55 @@ function compressWith(algorithm: 'brotli' | 'deflate', level: number, data: Uint
 
 /** Compresses if it pays; returns the flag to store with the chunk. */
 export function compressChunk(data: Buffer, options: CompressionOptions): { flags: number; data: Buffer } {
-  if (options.algorithm === 'none' || data.length < 64) return { flags: COMPRESSION_FLAG.none, data };
-  if (data.length > 4 * PROBE_BYTES) {
+  const result = compressParts([data], options);
+  return {
+    flags: result.flags,
+    data: result.data.length === 1 ? result.data[0]! : Buffer.concat(result.data),
+  };
+}
+
+/**
+ * `compressChunk` for a chunk given as pieces (as the network delivered it). What is stored raw
+ * (incompressible, or too small) is returned as the same pieces, never joined: only data that is
+ * compressed is joined first, as the compressor needs it whole.
+ */
+export function compressParts(
+  parts: readonly Buffer[],
+  options: CompressionOptions,
+): { flags: number; data: readonly Buffer[] } {
+  const length = parts.reduce((sum, part) => sum + part.length, 0);
+  const raw = { flags: COMPRESSION_FLAG.none, data: parts };
+  if (options.algorithm === 'none' || length < 64) return raw;
+  if (length > 4 * PROBE_BYTES) {
     // Probe large chunks first (fast level, 3 × 21 KiB): incompressible data is common in files.
     const slice = Math.floor(PROBE_BYTES / PROBE_POINTS.length);
-    let raw = 0;
+    let probed = 0;
     let packed = 0;
     for (const point of PROBE_POINTS) {
-      const start = Math.floor((data.length - slice) * point);
-      const probe = data.subarray(start, start + slice);
-      raw += probe.length;
+      const probe = rangeOf(parts, Math.floor((length - slice) * point), slice);
+      probed += probe.length;
       packed += compressWith(options.algorithm, Math.min(options.level, 1), probe).length;
     }
-    if (packed > raw * KEEP_BELOW) return { flags: COMPRESSION_FLAG.none, data };
+    if (packed > probed * KEEP_BELOW) return raw;
   }
-  const compressed = compressWith(options.algorithm, options.level, data);
-  if (compressed.length > data.length * KEEP_BELOW) return { flags: COMPRESSION_FLAG.none, data };
-  return { flags: COMPRESSION_FLAG[options.algorithm], data: compressed };
+  const whole = parts.length === 1 ? parts[0]! : Buffer.concat(parts, length);
+  const compressed = compressWith(options.algorithm, options.level, whole);
+  if (compressed.length > length * KEEP_BELOW) return raw;
+  return { flags: COMPRESSION_FLAG[options.algorithm], data: [compressed] };
+}
+
+/** `count` bytes from `start` of the pieces joined: a view when one piece holds them, else a copy. */
+function rangeOf(parts: readonly Buffer[], start: number, count: number): Buffer {
+  let offset = 0;
+  const pieces: Buffer[] = [];
+  for (const part of parts) {
+    const from = Math.max(start - offset, 0);
+    const to = Math.min(start + count - offset, part.length);
+    if (from < to) pieces.push(part.subarray(from, to));
+    offset += part.length;
+    if (offset >= start + count) break;
+  }
+  return pieces.length === 1 ? pieces[0]! : Buffer.concat(pieces);
 }
 
 export function decompressChunk(flags: number, data: Buffer, rawLength: number, what: string): Buffer {
@@ -82,9 +127,15 @@ export function decompressChunk(flags: number, data: Buffer, rawLength: number, 
   try {
     if (method === COMPRESSION_FLAG.none) out = data;
     else if (method === COMPRESSION_FLAG.deflate)
-      out = inflateRawSync(data, { maxOutputLength: Math.max(rawLength, 1) });
+      out = inflateRawSync(data, {
+        maxOutputLength: Math.max(rawLength, 1),
+        chunkSize: outputChunkSize(rawLength),
+      });
     else if (method === COMPRESSION_FLAG.brotli)
-      out = brotliDecompressSync(data, { maxOutputLength: Math.max(rawLength, 1) });
+      out = brotliDecompressSync(data, {
+        maxOutputLength: Math.max(rawLength, 1),
+        chunkSize: outputChunkSize(rawLength),
+      });
     else throw new Error(`unknown compression ${method}`);
   } catch (error) {
     throw new AppError('permanent', `repository integrity check failed: ${what} does not decompress`, {

@@ -33,7 +33,7 @@ import {
 } from './chunker';
 import {
   COMPRESSION_FLAG,
-  compressChunk,
+  compressParts,
   decompressChunk,
   DEFAULT_COMPRESSION,
   type CompressionOptions,
@@ -580,15 +580,15 @@ export class Repository {
         const buffered = head;
         head = undefined;
         for (const part of buffered)
-          for (const chunk of chunker.push(part)) chunks.push(await this.putChunk('data', chunk));
+          for (const chunk of chunker.pushParts(part)) chunks.push(await this.putChunk('data', chunk));
         continue;
       }
-      for (const chunk of chunker!.push(bytes)) chunks.push(await this.putChunk('data', chunk));
+      for (const chunk of chunker!.pushParts(bytes)) chunks.push(await this.putChunk('data', chunk));
     }
     if (head) {
-      chunks.push(await this.putChunk('data', Buffer.concat(head, size)));
+      chunks.push(await this.putChunk('data', head));
     } else {
-      const last = chunker!.finish();
+      const last = chunker!.finishParts();
       if (last) chunks.push(await this.putChunk('data', last));
     }
     return { size, chunks, sha256: hash.digest('hex') };
@@ -615,8 +615,8 @@ export class Repository {
         continue;
       }
       const chunker = new ContentDefinedChunker(this.gear, this.options.chunker);
-      for (const chunk of chunker.push(bytes)) chunks.push(await this.putChunk('data', chunk));
-      const last = chunker.finish();
+      for (const chunk of chunker.pushParts(bytes)) chunks.push(await this.putChunk('data', chunk));
+      const last = chunker.finishParts();
       if (last) chunks.push(await this.putChunk('data', last));
     }
     return { size, chunks, sha256: hash.digest('hex') };
@@ -859,15 +859,22 @@ export class Repository {
 
   // ---- writing ----
 
-  private async putChunk(type: ChunkType, plain: Buffer): Promise<string> {
+  /**
+   * Stores one chunk, given whole or as the pieces it arrived in: those are hashed and encrypted
+   * piece by piece, and joined only if they are compressed, so a chunk that is already stored or
+   * does not compress is never copied into one buffer.
+   */
+  private async putChunk(type: ChunkType, chunk: Buffer | readonly Buffer[]): Promise<string> {
     this.throwIfFailed();
-    if (type === 'data') this.counters.logicalBytes += plain.length;
-    const id = computeChunkId(this.keys.chunkId, type, plain);
+    const pieces = Buffer.isBuffer(chunk) ? [chunk] : chunk;
+    const plainLength = pieces.reduce((sum, piece) => sum + piece.length, 0);
+    if (type === 'data') this.counters.logicalBytes += plainLength;
+    const id = computeChunkId(this.keys.chunkId, type, pieces);
     if (this.index.has(id)) {
       this.counters.dedupedChunks += 1;
       return id.toString('hex');
     }
-    const { flags, data } = compressChunk(plain, this.options.compression);
+    const { flags, data } = compressParts(pieces, this.options.compression);
     const sealed = sealParts(this.keys.encryption, chunkAad(type, flags, id), data);
     const sealedLength = sealed.reduce((sum, part) => sum + part.length, 0);
     for (;;) {
@@ -887,15 +894,15 @@ export class Repository {
       return id.toString('hex');
     }
     this.current ??= this.newPack();
-    const entry = this.current.add(id, type, flags, plain.length, sealed);
+    const entry = this.current.add(id, type, flags, plainLength, sealed);
     this.index.add(id, { ...entry, packId: this.current.packId });
     this.counters.newChunks += 1;
-    this.counters.newChunkBytes += plain.length;
+    this.counters.newChunkBytes += plainLength;
     const usage = currentJobUsage();
     if (usage) {
       usage.newChunks += 1;
       usage.storedBytes += sealedLength;
-      if (type === 'data') usage.newChunkBytes += plain.length;
+      if (type === 'data') usage.newChunkBytes += plainLength;
     }
     if (this.current.size >= this.options.packTargetSize) await this.sealPack();
     return id.toString('hex');

@@ -1,7 +1,10 @@
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAzurite, type RunningAzurite } from '../../dev/azurite';
-import { eventually, repoRoot, startHost, type RunningHost } from '../support/host';
+import { eventually, hostCli, repoRoot, startHost, type RunningHost } from '../support/host';
 
 const fixture = path.join(repoRoot, 'tests', 'fixtures', 'host-app');
 
@@ -285,6 +288,44 @@ describe('local Functions host: options and lifecycle', () => {
     expect(code).toBe(1);
     expect(host.output()).toContain('The host did not stop within its grace period: exiting now');
     expect(host.output()).not.toContain('Host stopped');
+  });
+
+  it('is started with the settings a process reads only at its start (malloc, NODE_OPTIONS) in its environment', async () => {
+    const host = await startHost({ scriptRoot: fixture, settingsFile, env: env() });
+    try {
+      // The environment the process started with, as glibc and Node.js read it.
+      const startEnvironment = readFileSync(`/proc/${host.pid}/environ`, 'utf8').split('\0');
+      expect(startEnvironment).toContain('MALLOC_ARENA_MAX=2');
+      expect(host.output()).not.toContain('take effect only when a process starts');
+    } finally {
+      await host.stop();
+    }
+  });
+
+  it('says so when started by hand without them: they would not apply', async () => {
+    const environment: Record<string, string | undefined> = { ...process.env, ...env() };
+    delete environment.MALLOC_ARENA_MAX;
+    const child = spawn(
+      process.execPath,
+      [hostCli, '--script-root', fixture, '--port', '0', '--settings', settingsFile],
+      { env: environment, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    const lines: string[] = [];
+    createInterface({ input: child.stdout! }).on('line', (line) => lines.push(line));
+    createInterface({ input: child.stderr! }).on('line', (line) => lines.push(line));
+    try {
+      const warning = await eventually(
+        () => lines.find((line) => line.includes('take effect only when a process starts')),
+        { what: 'the host to warn' },
+      );
+      expect(warning).toContain(
+        'Settings MALLOC_ARENA_MAX take effect only when a process starts, and this host was started without them',
+      );
+    } finally {
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      await exited;
+    }
   });
 
   it('stops with an unknown %SETTING% in a schedule, naming it', async () => {

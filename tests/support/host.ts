@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
+import { withProcessSettings } from '../../dev/host/process-settings';
 
 /**
  * Runs the local Functions host (the built `dist/dev/host/cli.js`) as a child process for a test.
@@ -77,7 +78,11 @@ export async function startHost(options: StartHostOptions): Promise<RunningHost>
   if (options.settingsFile) args.push('--settings', options.settingsFile);
   args.push(...(options.args ?? []));
 
-  const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const settingsFile = options.settingsFile ?? path.join(options.scriptRoot, 'local.settings.json'); // the host's default
+  const child = spawn(process.execPath, args, {
+    env: withProcessSettings(settingsFile, env),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const lines: string[] = [];
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const timeoutMs = options.startTimeoutMs ?? 30_000;

@@ -39,6 +39,20 @@ describe('application settings', () => {
     expect((error as ConfigurationError).problems).toHaveLength(5);
   });
 
+  it("checks the worker process's malloc settings, which glibc would silently ignore when wrong", () => {
+    const settings = parseSettings(sampleSettingValues());
+    expect(settings.MALLOC_ARENA_MAX).toBe(2);
+    expect(settings.MALLOC_MMAP_THRESHOLD_).toBe(131072);
+    expect(() =>
+      parseSettings(sampleSettingValues({ MALLOC_ARENA_MAX: '0', MALLOC_MMAP_THRESHOLD_: '64MB' })),
+    ).toThrow(
+      /MALLOC_ARENA_MAX: expected at least 1[\s\S]*MALLOC_MMAP_THRESHOLD_: expected a number of bytes/,
+    );
+    expect(() => parseSettings(sampleSettingValues({ MALLOC_MMAP_THRESHOLD_: '67108864' }))).toThrow(
+      /MALLOC_MMAP_THRESHOLD_: expected at most 33554432 bytes/,
+    );
+  });
+
   it('treats an empty value as missing and asks for one master key source only', () => {
     expect(() => parseSettings(sampleSettingValues({ BACKUP_MASTER_KEY: '' }))).toThrow(
       /BACKUP_MASTER_KEY: missing/,
