@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { TableClient } from '@azure/data-tables';
 import { invertedTime } from '../backup/snapshot-record';
 import { AppError } from '../errors/app-error';
-import { TableNames, isStatus, type Tables } from '../storage/tables';
+import { TableNames, modifyEntity, type Tables } from '../storage/tables';
 
 export const healthServices = [
   'exchange-backup',
@@ -71,24 +71,13 @@ export class IncidentStore {
 
   async update(incidentId: string, change: (incident: Incident) => Incident): Promise<Incident> {
     if (!/^\d{13}-[0-9a-f]{8}$/.test(incidentId)) throw new AppError('not-found', 'incident not found');
-    const table = await this.table();
-    for (let attempt = 0; ; attempt++) {
-      let entity: IncidentEntity & { etag: string };
-      try {
-        entity = await table.getEntity<IncidentEntity>(PARTITION, incidentId);
-      } catch (error) {
-        if (isStatus(error, 404)) throw new AppError('not-found', 'incident not found');
-        throw error;
-      }
-      const changed = change(fromEntity(entity));
-      try {
-        await table.updateEntity(toEntity(changed), 'Replace', { etag: entity.etag });
-        return changed;
-      } catch (error) {
-        if (isStatus(error, 412) && attempt < 10) continue;
-        throw error;
-      }
-    }
+    return modifyEntity<IncidentEntity, Incident>(
+      await this.table(),
+      { partitionKey: PARTITION, rowKey: incidentId },
+      { from: fromEntity, to: toEntity },
+      change,
+      { notFound: 'incident not found', attempts: 11 },
+    );
   }
 
   /** The most recent incidents (one query): open ones and the recent past. */

@@ -1,6 +1,7 @@
 import { RestError } from '@azure/storage-blob';
 import type { TableClient, TableEntity, TableEntityResult, TransactionAction } from '@azure/data-tables';
 import { oncePerKey } from '../concurrency/once';
+import { AppError } from '../errors/app-error';
 import type { StorageClients } from './storage-clients';
 
 /** Every table the app uses. Names: alphanumeric, 3-63 characters (Azure's rule). */
@@ -97,6 +98,44 @@ export async function mergeExisting(
     }
   }
   return updated;
+}
+
+/**
+ * Read-modify-write of one entity, guarded by its ETag: reads it, applies `change` to the value
+ * `codec.from` makes of it, and replaces it only if nobody changed it in between; on a 412 it reads
+ * again and reapplies, up to `attempts` times (then `unavailable`). A missing entity is
+ * `not-found` with `notFound` as the message; `change` may throw to refuse.
+ */
+export async function modifyEntity<E extends object, T>(
+  table: TableClient,
+  key: { partitionKey: string; rowKey: string },
+  codec: { from(entity: E): T; to(value: T): E & { partitionKey: string; rowKey: string } },
+  change: (value: T) => T,
+  options: { notFound: string; attempts?: number },
+): Promise<T> {
+  const attempts = options.attempts ?? 8;
+  for (let attempt = 1; ; attempt++) {
+    let entity: TableEntityResult<E>;
+    try {
+      entity = await table.getEntity<E>(key.partitionKey, key.rowKey);
+    } catch (error) {
+      if (isStatus(error, 404)) throw new AppError('not-found', options.notFound);
+      throw error;
+    }
+    const changed = change(codec.from(entity));
+    try {
+      await table.updateEntity(codec.to(changed), 'Replace', { etag: entity.etag });
+      return changed;
+    } catch (error) {
+      if (!isStatus(error, 412)) throw error;
+      if (attempt >= attempts) {
+        throw new AppError(
+          'unavailable',
+          `${key.rowKey} kept changing while a change was applied; try again`,
+        );
+      }
+    }
+  }
 }
 
 export function isStatus(error: unknown, status: number): boolean {

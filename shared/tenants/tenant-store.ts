@@ -1,6 +1,6 @@
 import type { TableClient } from '@azure/data-tables';
 import { AppError } from '../errors/app-error';
-import { queryPage, TableNames, isStatus, odataString, type Tables } from '../storage/tables';
+import { modifyEntity, queryPage, TableNames, isStatus, odataString, type Tables } from '../storage/tables';
 import type { Tenant, TenantStatus } from './tenant';
 
 const PARTITION = 'tenant';
@@ -77,31 +77,13 @@ export class TenantStore {
    * check inside `change` (not offboarded) holds for the row it writes. `change` may throw to refuse.
    */
   async modify(tenantId: string, change: (tenant: Tenant) => Tenant): Promise<Tenant> {
-    const table = await this.table();
-    for (let attempt = 1; ; attempt++) {
-      let entity: TenantEntity & { etag?: string };
-      try {
-        entity = await table.getEntity<TenantEntity>(PARTITION, tenantId);
-      } catch (error) {
-        if (isStatus(error, 404)) throw new AppError('not-found', `tenant ${tenantId} not found`);
-        throw error;
-      }
-      const changed = change(fromEntity(entity));
-      try {
-        await table.updateEntity(toEntity(changed), 'Replace', { etag: entity.etag });
-        return changed;
-      } catch (error) {
-        if (!isStatus(error, 412) || attempt >= MODIFY_ATTEMPTS) {
-          if (isStatus(error, 412)) {
-            throw new AppError(
-              'unavailable',
-              `tenant ${tenantId} kept changing while this change was applied; try again`,
-            );
-          }
-          throw error;
-        }
-      }
-    }
+    return modifyEntity<TenantEntity, Tenant>(
+      await this.table(),
+      { partitionKey: PARTITION, rowKey: tenantId },
+      { from: fromEntity, to: toEntity },
+      change,
+      { notFound: `tenant ${tenantId} not found`, attempts: MODIFY_ATTEMPTS },
+    );
   }
 
   async *list(status?: TenantStatus): AsyncGenerator<Tenant> {
