@@ -5,7 +5,6 @@ import { join } from 'node:path';
 import { validateImportZip } from '../../../shared/import/import-validation';
 import { simpleParser } from 'mailparser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fromBuffer, type Entry, type ZipFile } from 'yauzl';
 import {
   createExportJob,
   deleteExpiredExports,
@@ -25,6 +24,7 @@ import { TenantStore } from '../../../shared/tenants/tenant-store';
 import { ManualClock } from '../../../shared/time/clock';
 import { QueueClient } from '@azure/storage-queue';
 import { BackupStack } from '../../support/backup-stack';
+import { unzipEntries } from '../../support/unzip';
 import { snapshotContents } from '../backup/expected-state';
 
 const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
@@ -32,31 +32,11 @@ const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex')
 /** How each entry of a zip is stored: 0 stored, 8 deflated. */
 const methods = new Map<string, number>();
 
-/** Every entry of a zip, read with yauzl (a real unzip). */
+/** Every entry of a zip, read with yauzl (a real unzip); how each is stored goes into `methods`. */
 async function unzip(zipBytes: Buffer): Promise<Map<string, Buffer>> {
-  const zip = await new Promise<ZipFile>((resolve, reject) =>
-    fromBuffer(zipBytes, { lazyEntries: true }, (err, z) => (err ? reject(err) : resolve(z))),
-  );
-  const out = new Map<string, Buffer>();
-  await new Promise<void>((resolve, reject) => {
-    zip.on('entry', (entry: Entry) => {
-      methods.set(entry.fileName, entry.compressionMethod);
-      zip.openReadStream(entry, (err, stream) => {
-        if (err) return reject(err);
-        const parts: Buffer[] = [];
-        stream.on('data', (c: Buffer) => parts.push(c));
-        stream.on('end', () => {
-          out.set(entry.fileName, Buffer.concat(parts));
-          zip.readEntry();
-        });
-        stream.on('error', reject);
-      });
-    });
-    zip.on('end', resolve);
-    zip.on('error', reject);
-    zip.readEntry();
-  });
-  return out;
+  const entries = await unzipEntries(zipBytes);
+  for (const [name, entry] of entries) methods.set(name, entry.method);
+  return new Map([...entries].map(([name, entry]) => [name, entry.data]));
 }
 
 /**

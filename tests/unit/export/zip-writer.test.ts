@@ -2,48 +2,11 @@ import { createHash, randomBytes } from 'node:crypto';
 import { PassThrough, Readable } from 'node:stream';
 import { crc32 } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { fromBuffer, type Entry, type ZipFile } from 'yauzl';
 import { ZipWriter } from '../../../shared/export/zip-writer';
-
-interface Unzipped {
-  data: Buffer;
-  method: number;
-  crc32: number;
-  mtime: Date;
-}
+import { unzipEntries } from '../../support/unzip';
 
 /** Every entry of a zip, read with yauzl (a real unzip that checks sizes against the directory). */
-async function unzip(zipBytes: Buffer): Promise<Map<string, Unzipped>> {
-  const zip = await new Promise<ZipFile>((resolve, reject) =>
-    fromBuffer(zipBytes, { lazyEntries: true, strictFileNames: true }, (err, z) =>
-      err ? reject(err) : resolve(z),
-    ),
-  );
-  const out = new Map<string, Unzipped>();
-  await new Promise<void>((resolve, reject) => {
-    zip.on('entry', (entry: Entry) => {
-      zip.openReadStream(entry, (err, stream) => {
-        if (err) return reject(err);
-        const parts: Buffer[] = [];
-        stream.on('data', (c: Buffer) => parts.push(c));
-        stream.on('end', () => {
-          out.set(entry.fileName, {
-            data: Buffer.concat(parts),
-            method: entry.compressionMethod,
-            crc32: entry.crc32,
-            mtime: entry.getLastModDate(),
-          });
-          zip.readEntry();
-        });
-        stream.on('error', reject);
-      });
-    });
-    zip.on('end', resolve);
-    zip.on('error', reject);
-    zip.readEntry();
-  });
-  return out;
-}
+const unzip = unzipEntries;
 
 async function collect(stream: Readable): Promise<Buffer> {
   const parts: Buffer[] = [];
