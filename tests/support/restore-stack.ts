@@ -15,10 +15,19 @@ import type { RestoreJob, RestoreJobMessage } from '../../shared/restore/restore
 import { RestoreJobStore } from '../../shared/restore/restore-job-store';
 import { ResourceLeases } from '../../shared/storage/resource-lease';
 import { Tables } from '../../shared/storage/tables';
-import { systemClock, type Clock } from '../../shared/time/clock';
+import { ManualClock, systemClock, type Clock } from '../../shared/time/clock';
 import type { BackupStack } from './backup-stack';
 
 /** The restore engine wired over a running BackupStack; jobs run in-process, the test plays the queue. */
+/**
+ * Restore dependencies whose clock moves a minute each time it is read, with a one-second budget:
+ * every slice is out of time after one item, so a job runs in as many slices as it has items.
+ */
+export function slicedRestoreDeps(stack: BackupStack): RestoreEngineDependencies {
+  const clock = new ManualClock(new Date('2026-11-22T06:00:00Z'));
+  return restoreDeps(stack, { budgetSeconds: 1, clock: { now: () => (clock.advance(60_000), clock.now()) } });
+}
+
 export function restoreDeps(
   stack: BackupStack,
   options: { budgetSeconds?: number; clock?: Clock } = {},

@@ -8,14 +8,18 @@ import { defaultRetryPolicy } from '../../../shared/graph/retry-middleware';
 import { restoreFolderName } from '../../../shared/restore/mail-restorer';
 import type { RestoreEngineDependencies } from '../../../shared/restore/restore-engine';
 import { BackupStack } from '../../support/backup-stack';
-import { restoreDeps, restoreToEnd, takeRestoreMessages } from '../../support/restore-stack';
+import {
+  restoreDeps,
+  restoreToEnd,
+  slicedRestoreDeps,
+  takeRestoreMessages,
+} from '../../support/restore-stack';
 import {
   cancelRestoreJob,
   createRestoreJob,
   queueRestoreJob,
   runRestoreJob,
 } from '../../../shared/restore/restore-engine';
-import { ManualClock } from '../../../shared/time/clock';
 import { simulatorDrive, snapshotContents, type ContentMap } from '../backup/expected-state';
 
 const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
@@ -350,10 +354,8 @@ describe('restore round trip against the simulator', () => {
     const resource = await stack.protect('mailbox', second.id, second.userPrincipalName);
     const snapshot = await stack.snapshot(resource.resourceId);
     const expected = await snapshotMail(snapshot);
-    // A clock that moves a minute per reading: every slice is out of time after one item.
-    const clock = new ManualClock(new Date('2026-11-22T06:00:00Z'));
-    const ticking = { now: () => (clock.advance(60_000), clock.now()) };
-    const sliced = restoreDeps(stack, { budgetSeconds: 1, clock: ticking });
+    // Every slice is out of time after one item.
+    const sliced = slicedRestoreDeps(stack);
     const created = await createRestoreJob(sliced, {
       tenantId: stack.tenantId,
       snapshotId: snapshot.snapshotId,
@@ -393,12 +395,8 @@ describe('restore round trip against the simulator', () => {
     const snapshot = await stack.snapshot(source.resourceId);
     const repository = await stack.deps.repositoryFor(stack.tenantId);
     const expected = await snapshotContents(repository, snapshot.manifestRoot!);
-    // A clock that moves a minute per reading: every slice is out of time after one item.
-    const clock = new ManualClock(new Date('2026-11-22T06:00:00Z'));
-    const sliced = restoreDeps(stack, {
-      budgetSeconds: 1,
-      clock: { now: () => (clock.advance(60_000), clock.now()) },
-    });
+    // Every slice is out of time after one item.
+    const sliced = slicedRestoreDeps(stack);
     const created = await createRestoreJob(sliced, {
       tenantId: stack.tenantId,
       snapshotId: snapshot.snapshotId,
@@ -497,11 +495,7 @@ describe('restore round trip against the simulator', () => {
     const { first } = await users();
     const resource = await stack.protect('mailbox', first.id, first.userPrincipalName);
     const snapshot = await stack.snapshot(resource.resourceId);
-    const clock = new ManualClock(new Date('2026-11-22T06:00:00Z'));
-    const sliced = restoreDeps(stack, {
-      budgetSeconds: 1,
-      clock: { now: () => (clock.advance(60_000), clock.now()) },
-    });
+    const sliced = slicedRestoreDeps(stack);
     const created = await createRestoreJob(sliced, {
       tenantId: stack.tenantId,
       snapshotId: snapshot.snapshotId,
