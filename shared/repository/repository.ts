@@ -695,7 +695,7 @@ export class Repository {
     const sealed = await this.readStored(location.packId, location.offset, location.storedLength);
     const what = `${type} chunk ${chunkId} in pack ${location.packId}`;
     const compressed = open(this.keys.encryption, chunkAad(type, location.flags, id), sealed, what);
-    const plain = decompressChunk(location.flags, compressed, location.rawLength, what);
+    const plain = await decompressChunk(location.flags, compressed, location.rawLength, what);
     if (checkId && !computeChunkId(this.keys.chunkId, type, plain).equals(id))
       throw new AppError('permanent', `repository integrity check failed: ${what} does not match its id`);
     this.cache.set(checkId ? checkedKey : uncheckedKey, plain);
