@@ -12,7 +12,7 @@ import { signedBlobUrl } from '../storage/blob-sas';
 import type { RestoreScope } from '../restore/restore-job';
 import type { TenantStore } from '../tenants/tenant-store';
 import type { Clock } from '../time/clock';
-import type { ContentRef, Repository, TreeEntry } from '../repository';
+import type { ContentRef, Repository, SegmentHold, TreeEntry } from '../repository';
 import {
   EXPORT_FORMAT_VERSION,
   exportFileName,
@@ -215,6 +215,7 @@ export async function runExportJob(
         const raw = await readAll(repository.readContent(entry.content!));
         return rewritesMime(entry) ? raw : prepareEntry(raw, levelOf(itemPath, entry.content!));
       },
+      ({ entry }) => repository.prefetch(entry.content!.chunks, SEGMENT_AHEAD_BYTES),
     );
     for (const [position, index] of order.entries()) {
       const { path, entry, zipPath: itemPath } = planned[index]!;
@@ -389,14 +390,24 @@ const READ_AHEAD_ITEM_BYTES = 4 * 1024 * 1024;
 const READ_AHEAD_BYTES = 16 * 1024 * 1024;
 const READ_AHEAD_ITEMS = 64;
 const READ_AHEAD_READERS = 8;
+/**
+ * Pack segments (1 MiB) fetched ahead of the readers, in stored order, at most this much at once.
+ * Consecutive small items share a segment, so the readers used to wait together on one range read
+ * and then start the next: the segments came one after the other.
+ */
+const SEGMENT_AHEAD_BYTES = 8 * 1024 * 1024;
 
 /**
  * Reads the content of the next small items while the current one is zipped: each item is a
  * separate range read of a pack blob, so reading them one after the other would leave the export
- * waiting on storage round trips. The zip itself stays sequential (a zip is written in order).
+ * waiting on storage round trips. The pack segments of the items scheduled are fetched as they
+ * are scheduled (`prefetch`, several range reads in flight, bounded in bytes), ahead of the
+ * readers. The zip itself stays sequential (a zip is written in order).
  */
 class ContentReadAhead<P extends { entry: TreeEntry }, T> {
   private readonly pending = new Map<number, Promise<T>>();
+  /** Prefetched segments of the items scheduled, until they are read. */
+  private readonly holds = new Map<number, SegmentHold>();
   private readonly readers: Semaphore;
   private next = 0;
   private heldBytes = 0;
@@ -404,6 +415,8 @@ class ContentReadAhead<P extends { entry: TreeEntry }, T> {
   constructor(
     private readonly entries: readonly P[],
     private readonly read: (item: P) => Promise<T>,
+    /** Starts fetching an item's stored bytes; undefined when the segments ahead are at their bound. */
+    private readonly prefetch: (item: P) => SegmentHold | undefined,
   ) {
     this.readers = new Semaphore(READ_AHEAD_READERS);
   }
@@ -435,6 +448,10 @@ class ContentReadAhead<P extends { entry: TreeEntry }, T> {
         continue;
       }
       if (this.heldBytes + size > READ_AHEAD_BYTES) break;
+      const hold = this.prefetch(this.entries[this.next]!);
+      // Segments ahead at their bound: the next take (a read finished) tries again.
+      if (!hold) break;
+      this.holds.set(this.next, hold);
       this.pending.set(this.next, this.start(this.next, true));
       this.next += 1;
     }
@@ -449,6 +466,8 @@ class ContentReadAhead<P extends { entry: TreeEntry }, T> {
         return await this.read(this.entries[index]!);
       } finally {
         release();
+        this.holds.get(index)?.release();
+        this.holds.delete(index);
       }
     })();
     // An item read ahead but never taken (the export failed) must not be an unhandled rejection.

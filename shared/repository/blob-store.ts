@@ -98,9 +98,18 @@ export class AzureBlobStore implements BlobStore {
   async getRange(name: string, offset: number, count: number): Promise<Buffer> {
     try {
       const response = await this.container.getBlobClient(name).download(offset, count);
-      const parts: Buffer[] = [];
-      for await (const part of response.readableStreamBody!) parts.push(part as Buffer);
-      return parts.length === 1 ? parts[0]! : Buffer.concat(parts);
+      // Copied into one buffer as the socket delivers it (the length is known), not collected and
+      // joined: each socket read can be collected at once, and a range is not held twice.
+      const length = response.contentLength ?? count;
+      const data = Buffer.allocUnsafe(length);
+      let at = 0;
+      for await (const part of response.readableStreamBody!) {
+        const piece = part as Buffer;
+        if (at + piece.length > length) throw new Error(`range read longer than its ${length} bytes`);
+        piece.copy(data, at);
+        at += piece.length;
+      }
+      return at === length ? data : data.subarray(0, at);
     } catch (error) {
       throw translateStorageError(error, `blob ${name}`);
     }

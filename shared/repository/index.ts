@@ -11,6 +11,7 @@ export {
   type SharedRepositoryResources,
   type RepositoryOptions,
   type ChunkPlacement,
+  type SegmentHold,
   type RepositoryStats,
   type VerifyReport,
   type ByteSource,

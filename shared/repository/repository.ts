@@ -109,6 +109,20 @@ export interface SharedRepositoryResources {
   cache?: ByteLruCache;
 }
 
+/** Pack segments held for a reader by `Repository.prefetch`: release them once their chunks are read. */
+export interface SegmentHold {
+  release(): void;
+}
+
+interface PrefetchedSegment {
+  packId: string;
+  start: number;
+  size: number;
+  data: Promise<Buffer>;
+  /** Prefetches holding it; it is dropped when the last one releases it. */
+  holders: number;
+}
+
 /** Where a chunk is stored, as `Repository.locate` tells readers. */
 export interface ChunkPlacement {
   packId: string;
@@ -357,6 +371,12 @@ export class Repository {
     size: number;
     data: Promise<Buffer>;
   }>();
+  /**
+   * Pack segments fetched ahead by `prefetch` (a reader that knows its read order: an export),
+   * kept until every holder has released them, and their bytes.
+   */
+  private readonly prefetched: PrefetchedSegment[] = [];
+  private prefetchedBytes = 0;
   private failure: AppError | undefined;
   private indexLock: Promise<void> = Promise.resolve();
   private readonly counters = {
@@ -675,7 +695,7 @@ export class Repository {
     const sealed = await this.readStored(location.packId, location.offset, location.storedLength);
     const what = `${type} chunk ${chunkId} in pack ${location.packId}`;
     const compressed = open(this.keys.encryption, chunkAad(type, location.flags, id), sealed, what);
-    const plain = decompressChunk(location.flags, compressed, location.rawLength, what);
+    const plain = await decompressChunk(location.flags, compressed, location.rawLength, what);
     if (checkId && !computeChunkId(this.keys.chunkId, type, plain).equals(id))
       throw new AppError('permanent', `repository integrity check failed: ${what} does not match its id`);
     this.cache.set(checkId ? checkedKey : uncheckedKey, plain);
@@ -694,6 +714,12 @@ export class Repository {
       const data = await fetch.data;
       if (data.length >= offset - fetch.start + length)
         return data.subarray(offset - fetch.start, offset - fetch.start + length);
+    }
+    for (const segment of this.prefetched) {
+      if (segment.packId !== packId || !within(segment.start, segment.size)) continue;
+      const data = await segment.data;
+      if (data.length >= offset - segment.start + length)
+        return data.subarray(offset - segment.start, offset - segment.start + length);
     }
     const name = packBlobName(packId);
     const truncated = () =>
@@ -723,6 +749,59 @@ export class Repository {
     if (this.segments.length > 4) this.segments.shift();
     if (data.length < length) throw truncated();
     return data.subarray(0, length);
+  }
+
+  /**
+   * Starts fetching the pack segments that hold these chunks now (a segment of `readSegmentBytes`
+   * from a chunk, or the chunk if larger; chunks in a segment already fetched ahead share it) and
+   * keeps them until `release`, so that reading the chunks later finds them in memory. For a
+   * reader that knows the order it will read in (an export, in stored order): it can keep several
+   * range reads in flight ahead of itself instead of fetching one segment after the other.
+   * Segments held ahead stay within `budgetBytes` in all: when this call's would pass it (and
+   * some are held), nothing is started and it returns undefined; the caller tries again later,
+   * or reads without it. Chunks not in the index or not yet durable are left to the read.
+   */
+  prefetch(chunkIds: readonly string[], budgetBytes: number): SegmentHold | undefined {
+    const held = new Set<PrefetchedSegment>();
+    const wanted: { packId: string; start: number; size: number }[] = [];
+    for (const chunkId of chunkIds) {
+      const location = this.index.get(Buffer.from(chunkId, 'hex'));
+      if (!location || this.unflushedPacks.has(location.packId)) continue;
+      const { packId, offset, storedLength } = location;
+      const covers = (segment: { packId: string; start: number; size: number }) =>
+        segment.packId === packId &&
+        offset >= segment.start &&
+        offset + storedLength <= segment.start + segment.size;
+      const existing = this.prefetched.find(covers);
+      if (existing) held.add(existing);
+      else if (!wanted.some(covers))
+        wanted.push({ packId, start: offset, size: Math.max(storedLength, this.options.readSegmentBytes) });
+    }
+    const newBytes = wanted.reduce((sum, segment) => sum + segment.size, 0);
+    if (newBytes > 0 && this.prefetchedBytes > 0 && this.prefetchedBytes + newBytes > budgetBytes)
+      return undefined;
+    for (const { packId, start, size } of wanted) {
+      const data = this.store.getRange(packBlobName(packId), start, size);
+      data.catch(() => undefined); // a reader of one of its chunks gets the error
+      const segment: PrefetchedSegment = { packId, start, size, data, holders: 0 };
+      this.prefetched.push(segment);
+      this.prefetchedBytes += size;
+      held.add(segment);
+    }
+    for (const segment of held) segment.holders += 1;
+    let released = false;
+    return {
+      release: () => {
+        if (released) return;
+        released = true;
+        for (const segment of held) {
+          segment.holders -= 1;
+          if (segment.holders > 0) continue;
+          this.prefetched.splice(this.prefetched.indexOf(segment), 1);
+          this.prefetchedBytes -= segment.size;
+        }
+      },
+    };
   }
 
   /**
