@@ -6,6 +6,7 @@ export type ErrorCode =
   | 'invalid' // the caller's input is wrong; details name the fields
   | 'unauthenticated' // no or bad credentials
   | 'forbidden' // authenticated, not allowed
+  | 'locked-out' // too many wrong verification codes: the operation was cancelled (403, its own code)
   | 'not-found'
   | 'conflict' // state does not allow it (e.g. no free licence, lease held)
   | 'gone' // a sync state (delta token) expired: resynchronise from scratch

@@ -6,6 +6,7 @@ export const statusFor: Record<ErrorCode, number> = {
   invalid: 400,
   unauthenticated: 401,
   forbidden: 403,
+  'locked-out': 403,
   'not-found': 404,
   conflict: 409,
   gone: 410,

@@ -109,5 +109,5 @@ export async function verifyRestore(
     'cancelled after 5 wrong verification codes',
   );
   await deps.lockouts?.lockedOut(cancelled);
-  throw new AppError('forbidden', 'too many wrong verification codes: the restore was cancelled');
+  throw new AppError('locked-out', 'too many wrong verification codes: the restore was cancelled');
 }

@@ -223,7 +223,7 @@ function verificationResult(error: unknown): string {
       return 'wrong-code';
     case 'gone':
       return 'expired';
-    case 'forbidden':
+    case 'locked-out':
       return 'locked-out';
     case 'conflict':
       return 'not-awaiting-verification';
@@ -289,12 +289,12 @@ export const restoreEndpoints = [
     route: 'v1/restores/{id}/verify',
     summary: 'Start a requested restore with its one-time verification code',
     description:
-      'A wrong code answers 400 with the attempts left; the fifth wrong code cancels the restore (403). An expired code (after 10 minutes) cancels the restore and answers 410: request it again. A restore that no longer awaits its code (already verified, cancelled) answers 409.',
+      'A wrong code answers 400 with the attempts left; the fifth wrong code cancels the restore (403 with problem code `locked-out`, unlike `forbidden` for a missing role). An expired code (after 10 minutes) cancels the restore and answers 410: request it again. A restore that no longer awaits its code (already verified, cancelled) answers 409.',
     tag: 'restores',
     access: 'admin',
     params: idParams,
     body: verifyBody,
-    errors: ['conflict', 'gone'],
+    errors: ['conflict', 'gone', 'locked-out'],
     audit: { action: 'restore.verify' },
     response: { status: 202, description: 'The restore, queued.', schema: restoreJobView },
     handler: async ({ caller, deps, params, body, audit }) => {

@@ -320,14 +320,18 @@ describe('restores, exports and imports through the portal API', () => {
     const right = await mailedCode();
     const bad = right === '000000' ? '111111' : '000000';
     const answers: string[] = [];
+    const codes: string[] = [];
     for (let i = 0; i < 5; i++) {
       const r = await h.call('verifyRestore', { token: admin, params: { id }, body: { code: bad } });
       answers.push(`${r.status} ${r.json.detail}`);
+      codes.push(r.json.code);
     }
     expect(answers.slice(0, 4)).toEqual(
       [4, 3, 2, 1].map((n) => `400 wrong verification code: ${n} attempts left`),
     );
     expect(answers[4]).toBe('403 too many wrong verification codes: the restore was cancelled');
+    // Its own problem code: a client can tell a lockout from a missing role (`forbidden`).
+    expect(codes).toEqual(['invalid', 'invalid', 'invalid', 'invalid', 'locked-out']);
     const after = await h.call('getRestore', { token: admin, params: { id } });
     expect(after.json.state).toBe('cancelled');
     const late = await h.call('verifyRestore', { token: admin, params: { id }, body: { code: right } });
