@@ -2,47 +2,27 @@ import { randomBytes } from 'node:crypto';
 import { BlockBlobClient } from '@azure/storage-blob';
 import { QueueClient } from '@azure/storage-queue';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fromBuffer, type Entry } from 'yauzl';
 import { ZipFile } from 'yazl';
 import { runExportJob } from '../../../shared/export/export-engine';
 import type { ExportJobMessage } from '../../../shared/export/export-job';
 import { silentLogger } from '../../../shared/observability/logger';
 import { QueueNames } from '../../../shared/queues/job-queues';
 import type { Resource } from '../../../shared/resources/resource';
-import { runRestoreJob } from '../../../shared/restore/restore-engine';
+import { expireUnverifiedRestores, runRestoreJob } from '../../../shared/restore/restore-engine';
 import { ManualClock } from '../../../shared/time/clock';
-import { expireUnverifiedRestores } from '../../../shared/restore/restore-engine';
-import { CODE_LIFETIME_MS } from '../../../shared/verification/verification-codes';
-import { maskEmail } from '../../../shared/verification/verification-codes';
+import { CODE_LIFETIME_MS, maskEmail } from '../../../shared/verification/verification-codes';
 import { BackupStack } from '../../support/backup-stack';
 import { takeRestoreMessages } from '../../support/restore-stack';
 import { simulatorDrive } from '../backup/expected-state';
+import { unzipEntries } from '../../support/unzip';
 import { ApiHarness, TENANT_B } from './harness';
 
 const IMPORT_MAX_BYTES = 512 * 1024;
 
-/** Every entry of a zip, by name. */
-function unzip(zip: Buffer): Promise<Map<string, Buffer>> {
-  return new Promise((resolve, reject) =>
-    fromBuffer(zip, { lazyEntries: true }, (err, file) => {
-      if (err) return reject(err);
-      const entries = new Map<string, Buffer>();
-      file.on('entry', (entry: Entry) => {
-        file.openReadStream(entry, (e, stream) => {
-          if (e) return reject(e);
-          const parts: Buffer[] = [];
-          stream.on('data', (c: Buffer) => parts.push(c));
-          stream.on('end', () => {
-            entries.set(entry.fileName, Buffer.concat(parts));
-            file.readEntry();
-          });
-        });
-      });
-      file.on('end', () => resolve(entries));
-      file.on('error', reject);
-      file.readEntry();
-    }),
-  );
+/** Every entry of a zip, by name (read with yauzl). */
+async function unzip(zip: Buffer): Promise<Map<string, Buffer>> {
+  const entries = await unzipEntries(zip);
+  return new Map([...entries].map(([name, entry]) => [name, entry.data]));
 }
 
 function zipOf(entries: Map<string, Buffer>): Promise<Buffer> {
