@@ -86,6 +86,43 @@ describe('restore round trip against the simulator', () => {
     return { first: withBoth[0]!, second: withBoth[1]!, tenant };
   }
 
+  /** Both users' OneDrives protected, a snapshot of the first one and its contents by path. */
+  async function firstOneDriveSnapshot() {
+    const { first, second } = await users();
+    const source = await stack.protect('onedrive', first.id, first.userPrincipalName);
+    await stack.protect('onedrive', second.id, second.userPrincipalName);
+    const snapshot = await stack.snapshot(source.resourceId);
+    const repository = await stack.deps.repositoryFor(stack.tenantId);
+    const expected = await snapshotContents(repository, snapshot.manifestRoot!);
+    return { first, second, source, snapshot, expected };
+  }
+
+  /**
+   * Runs the restore queue to the end, every message delivered twice (as the host redelivers after
+   * a crash or a lost ack); returns how many slices ran.
+   */
+  async function runEveryMessageTwice(sliced: RestoreEngineDependencies): Promise<number> {
+    let slices = 0;
+    for (let round = 0; round < 500; round++) {
+      const messages = await takeRestoreMessages(stack);
+      if (messages.length === 0) break;
+      for (const message of messages) {
+        await runRestoreJob(sliced, message);
+        await runRestoreJob(sliced, message);
+        slices += 1;
+      }
+    }
+    return slices;
+  }
+
+  /** What a drive holds under a folder now, by path below it. */
+  async function liveUnder(driveId: string, folder: string): Promise<ContentMap> {
+    const live = await simulatorDrive(stack.simulator, stack.tenantId, driveId);
+    return new Map(
+      [...live].filter(([p]) => p.startsWith(`${folder}/`)).map(([p, h]) => [p.slice(folder.length + 1), h]),
+    );
+  }
+
   /** Snapshot messages, keyed by `folder path|Message-ID`. */
   async function snapshotMail(snapshot: SnapshotRecord) {
     const repository = await stack.deps.repositoryFor(stack.tenantId);
@@ -285,12 +322,7 @@ describe('restore round trip against the simulator', () => {
   });
 
   it("restores a OneDrive under a folder of another user's drive, folder tree recreated", async () => {
-    const { first, second } = await users();
-    const source = await stack.protect('onedrive', first.id, first.userPrincipalName);
-    await stack.protect('onedrive', second.id, second.userPrincipalName);
-    const snapshot = await stack.snapshot(source.resourceId);
-    const repository = await stack.deps.repositoryFor(stack.tenantId);
-    const expected = await snapshotContents(repository, snapshot.manifestRoot!);
+    const { second, snapshot, expected } = await firstOneDriveSnapshot();
     const { job } = await restoreToEnd(deps, stack, {
       snapshotId: snapshot.snapshotId,
       scope: { kind: 'all' },
@@ -298,13 +330,7 @@ describe('restore round trip against the simulator', () => {
       conflict: 'rename',
     });
     expect(job.state).toBe('completed');
-    const live = await simulatorDrive(stack.simulator, stack.tenantId, second.driveId!);
-    const restored: ContentMap = new Map(
-      [...live]
-        .filter(([p]) => p.startsWith('Restored from Ana/'))
-        .map(([p, h]) => [p.slice('Restored from Ana/'.length), h]),
-    );
-    expect(restored).toEqual(expected);
+    expect(await liveUnder(second.driveId!, 'Restored from Ana')).toEqual(expected);
   });
 
   it('restores a site to its libraries and a group library; group conversations are reported as skipped', async () => {
@@ -365,17 +391,7 @@ describe('restore round trip against the simulator', () => {
       requestedBy: 'test',
     });
     await queueRestoreJob(sliced, stack.tenantId, created.jobId);
-    let slices = 0;
-    for (let round = 0; round < 500; round++) {
-      const messages = await takeRestoreMessages(stack);
-      if (messages.length === 0) break;
-      // Every message is delivered twice (the host redelivers after a crash or a lost ack).
-      for (const message of messages) {
-        await runRestoreJob(sliced, message);
-        await runRestoreJob(sliced, message);
-        slices += 1;
-      }
-    }
+    const slices = await runEveryMessageTwice(sliced);
     const job = await sliced.jobs.get(stack.tenantId, created.jobId);
     expect(job.state).toBe('completed');
     expect(slices).toBeGreaterThan(expected.size / 2);
@@ -389,12 +405,7 @@ describe('restore round trip against the simulator', () => {
     expectSameMail(expected, restored);
   });
   it('a drive restore taken in stored order, in slices with every message delivered twice, makes no renamed copies', async () => {
-    const { first, second } = await users();
-    const source = await stack.protect('onedrive', first.id, first.userPrincipalName);
-    await stack.protect('onedrive', second.id, second.userPrincipalName);
-    const snapshot = await stack.snapshot(source.resourceId);
-    const repository = await stack.deps.repositoryFor(stack.tenantId);
-    const expected = await snapshotContents(repository, snapshot.manifestRoot!);
+    const { second, snapshot, expected } = await firstOneDriveSnapshot();
     // Every slice is out of time after one item.
     const sliced = slicedRestoreDeps(stack);
     const created = await createRestoreJob(sliced, {
@@ -407,25 +418,12 @@ describe('restore round trip against the simulator', () => {
       requestedBy: 'test',
     });
     await queueRestoreJob(sliced, stack.tenantId, created.jobId);
-    for (let round = 0; round < 500; round++) {
-      const messages = await takeRestoreMessages(stack);
-      if (messages.length === 0) break;
-      for (const message of messages) {
-        await runRestoreJob(sliced, message);
-        await runRestoreJob(sliced, message);
-      }
-    }
+    await runEveryMessageTwice(sliced);
     const job = await sliced.jobs.get(stack.tenantId, created.jobId);
     expect(job.state).toBe('completed');
     expect(job.report.restored).toBe(expected.size);
     expect(job.progress.itemsDone).toBe(job.progress.itemsTotal);
-    const live = await simulatorDrive(stack.simulator, stack.tenantId, second.driveId!);
-    const restored: ContentMap = new Map(
-      [...live]
-        .filter(([p]) => p.startsWith('Sliced files/'))
-        .map(([p, h]) => [p.slice('Sliced files/'.length), h]),
-    );
-    expect(restored).toEqual(expected);
+    expect(await liveUnder(second.driveId!, 'Sliced files')).toEqual(expected);
   });
   it('items run a few at a time: one throttled mid-flight is restored by the redelivery, the others that finished are not repeated', async () => {
     const { first } = await users();
