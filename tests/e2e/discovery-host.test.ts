@@ -107,8 +107,13 @@ describe('discovery through Graph change notifications in the local host', () =>
     expect(mailbox).toMatchObject({ state: 'protected', displayName: 'Nia Newhire' });
     const deliveries = await stack.simulator.control.deliveries();
     expect(deliveries.some((d) => d.url.startsWith(host.url) && d.kind !== 'lifecycle' && d.ok)).toBe(true);
-    const bell = await new NotificationStore(new Tables(stack.storage), () => new Date()).all(stack.tenantId);
-    expect(bell.find((n) => n.resourceId === mailboxId)).toMatchObject({
+    // The blue notification is raised right after the resource is protected (not in the same write).
+    const notifications = new NotificationStore(new Tables(stack.storage), () => new Date());
+    const notice = await eventually(
+      async () => (await notifications.all(stack.tenantId)).find((n) => n.resourceId === mailboxId),
+      { timeoutMs: 15_000, what: 'the protection-added notification' },
+    );
+    expect(notice).toMatchObject({
       severity: 'blue',
       category: 'protection-added',
     });

@@ -166,7 +166,7 @@ describe('restore notifications', () => {
         codes.push(error instanceof AppError ? error.code : String(error));
       }
     }
-    expect(codes).toEqual(['invalid', 'invalid', 'invalid', 'invalid', 'forbidden']);
+    expect(codes).toEqual(['invalid', 'invalid', 'invalid', 'invalid', 'locked-out']);
     expect((await deps.jobs.get(stack.tenantId, job.jobId)).state).toBe('cancelled');
 
     const red = (await stack.notifications()).filter((n) => n.category === 'restore-lockout');

@@ -144,7 +144,7 @@ describe('restore verification codes', () => {
     for (let i = 0; i < 4; i++) {
       expect((await rejection(verifyRestore(deps, stack.tenantId, job.jobId, wrong))).code).toBe('invalid');
     }
-    expect((await rejection(verifyRestore(deps, stack.tenantId, job.jobId, wrong))).code).toBe('forbidden');
+    expect((await rejection(verifyRestore(deps, stack.tenantId, job.jobId, wrong))).code).toBe('locked-out');
     const cancelled = await deps.jobs.get(stack.tenantId, job.jobId);
     expect(cancelled.state).toBe('cancelled');
     expect(lockouts.map((j) => j.jobId)).toContain(job.jobId);
