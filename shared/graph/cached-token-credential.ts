@@ -7,9 +7,9 @@ export const TOKEN_REFRESH_MARGIN_MS = 5 * 60_000;
  * Keeps a credential's last token per scope set and hands it out until it is due for refresh. The
  * Graph SDK asks its credential for a token on every request, and `@azure/identity` answers each ask
  * with a full MSAL cache lookup (about 30 KB of short-lived objects per request; in a backup
- * benchmark at half scale, 6% of everything the worker allocated). Asks that carry claims, a tenant or proof-of-possession
- * options (challenges) go to the credential as they are. Concurrent asks for a due token share one
- * refresh; a failed refresh is not cached.
+ * benchmark at half scale, 6% of everything the worker allocated). Asks that carry claims, a tenant
+ * or proof-of-possession options (challenges) go to the credential as they are. Concurrent asks for
+ * a due token share one refresh; a failed refresh is not cached.
  */
 export class CachedTokenCredential implements TokenCredential {
   private readonly tokens = new Map<string, AccessToken>();
