@@ -11,6 +11,7 @@ import {
   type Middleware,
 } from '@microsoft/microsoft-graph-client';
 import { TokenCredentialAuthenticationProvider } from '@microsoft/microsoft-graph-client/authProviders/azureTokenCredentials';
+import { CachedTokenCredential } from './cached-token-credential';
 import { translateGraphError } from './graph-errors';
 import { MailboxConcurrencyMiddleware } from './mailbox-concurrency-middleware';
 import { RetryMiddleware, defaultRetryPolicy, type RetryPolicy } from './retry-middleware';
@@ -100,13 +101,14 @@ export function createTenantGraph(
   const base = new URL(connection.baseUrl.endsWith('/') ? connection.baseUrl : `${connection.baseUrl}/`);
   const version = base.pathname.split('/').filter(Boolean)[0] ?? 'v1.0';
   const authority = new URL(connection.authorityHost);
-  const credential =
+  const credential = new CachedTokenCredential(
     options.credentialFor?.(tenantId) ??
-    new ClientSecretCredential(tenantId, connection.clientId, connection.clientSecret, {
-      authorityHost: connection.authorityHost,
-      // Instance discovery asks login.microsoftonline.com about the authority; only meaningful there.
-      disableInstanceDiscovery: !MICROSOFT_AUTHORITIES.has(authority.hostname),
-    });
+      new ClientSecretCredential(tenantId, connection.clientId, connection.clientSecret, {
+        authorityHost: connection.authorityHost,
+        // Instance discovery asks login.microsoftonline.com about the authority; only meaningful there.
+        disableInstanceDiscovery: !MICROSOFT_AUTHORITIES.has(authority.hostname),
+      }),
+  );
   const stats = emptyStats();
   const gate = new TenantGate();
   const chain: Middleware[] = [

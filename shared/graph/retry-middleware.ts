@@ -1,6 +1,8 @@
 import type { Context, Middleware } from '@microsoft/microsoft-graph-client';
+import { AdaptiveLimit, type LimitOutcome } from '../concurrency/adaptive-limit';
 import { currentJobUsage } from '../observability/job-usage';
 import { isNetworkError } from './graph-errors';
+import { mailboxOf } from './mailbox-concurrency-middleware';
 import type { GraphStats, TenantGate } from './tenant-gate';
 
 export interface RetryPolicy {
@@ -25,6 +27,16 @@ export const defaultRetryPolicy: RetryPolicy = {
   sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
 };
 
+/**
+ * SharePoint, OneDrive and directory requests of one tenant share one resource-unit bucket per
+ * tenant (graph-facts §5): sent all at once when a throttle ends, all but the first few are throttled
+ * again. Their concurrency adapts instead (`AdaptiveLimit`). Outlook requests are limited per mailbox
+ * (`MailboxConcurrencyMiddleware`) and do not take part.
+ */
+export function sharedBucketLimit(): AdaptiveLimit {
+  return new AdaptiveLimit({ initial: 64, min: 2, max: 64 });
+}
+
 const retryableStatus = new Set([429, 503, 504]);
 const idempotent = new Set(['GET', 'HEAD', 'PUT', 'DELETE', 'OPTIONS']);
 
@@ -41,6 +53,7 @@ export class RetryMiddleware implements Middleware {
     private readonly gate: TenantGate,
     private readonly stats: GraphStats,
     private readonly policy: RetryPolicy = defaultRetryPolicy,
+    private readonly sharedBucket: AdaptiveLimit = sharedBucketLimit(),
   ) {}
 
   setNext(next: Middleware): void {
@@ -51,16 +64,27 @@ export class RetryMiddleware implements Middleware {
     if (!this.next) throw new Error('RetryMiddleware needs a next middleware');
     const method = (context.options?.method ?? 'GET').toUpperCase();
     const replayable = isReplayable(context);
+    const url = typeof context.request === 'string' ? context.request : context.request.url;
+    const limit = mailboxOf(url) === undefined ? this.sharedBucket : undefined;
     let attempt = 1;
     let throttleWaitMs = 0;
     for (;;) {
+      // The slot first: a throttle that begins while this request waits for one still holds it.
+      const slot = await limit?.acquire();
       await this.gate.ready();
       this.stats.requests++;
       const usage = currentJobUsage();
       if (usage) usage.graphRequests++;
+      let outcome: LimitOutcome = 'ignored';
       try {
         await this.next.execute(context);
+        const response = context.response;
+        outcome = response?.status === 429 || response?.status === 503 ? 'throttled' : 'ok';
+        // Paused before the slot goes back, so the request it lets through waits too.
+        const retryAfterMs = response && parseRetryAfter(response.headers.get('retry-after'));
+        if (outcome === 'throttled' && retryAfterMs !== undefined) this.gate.pauseFor(retryAfterMs);
       } catch (error) {
+        slot?.release('ignored');
         if (
           attempt < this.policy.maxAttempts &&
           idempotent.has(method) &&
@@ -72,6 +96,8 @@ export class RetryMiddleware implements Middleware {
           continue;
         }
         throw error;
+      } finally {
+        slot?.release(outcome);
       }
       const response = context.response;
       if (!response || !retryableStatus.has(response.status)) return;

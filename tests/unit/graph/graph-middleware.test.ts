@@ -3,12 +3,19 @@ import { join } from 'node:path';
 import type { Context, Middleware } from '@microsoft/microsoft-graph-client';
 import { GraphErrorHandler } from '@microsoft/microsoft-graph-client/lib/src/GraphErrorHandler';
 import { describe, expect, it } from 'vitest';
+import { AdaptiveLimit } from '../../../shared/concurrency/adaptive-limit';
 import { translateGraphError } from '../../../shared/graph/graph-errors';
 import {
   MailboxConcurrencyMiddleware,
   mailboxOf,
 } from '../../../shared/graph/mailbox-concurrency-middleware';
-import { RetryMiddleware, parseRetryAfter, type RetryPolicy } from '../../../shared/graph/retry-middleware';
+import {
+  RetryMiddleware,
+  defaultRetryPolicy,
+  parseRetryAfter,
+  sharedBucketLimit,
+  type RetryPolicy,
+} from '../../../shared/graph/retry-middleware';
 import { TenantGate, emptyStats } from '../../../shared/graph/tenant-gate';
 
 /** A terminal middleware that answers from a script, one entry per call. */
@@ -133,6 +140,72 @@ describe('RetryMiddleware', () => {
     await retry.execute(giveUp);
     expect(giveUp.response?.status).toBe(429);
     expect(endless.calls).toHaveLength(7); // 6 waits of 10 s fit the 60 s budget
+  });
+
+  it('sends drive requests of a throttled tenant a few at a time instead of all at once', async () => {
+    // A SharePoint that admits 4 requests at a time and throttles the rest for 10 ms (real time
+    // here: waits that took none would let the throttled requests spin while the admitted ones run).
+    const gate = new TenantGate();
+    const policy = { ...defaultRetryPolicy, maxThrottleWaitMs: 60_000 };
+    let active = 0;
+    let throttledAnswers = 0;
+    const sharePoint: Middleware = {
+      execute: async (context) => {
+        const admitted = active < 4;
+        if (admitted) active++;
+        else throttledAnswers++;
+        await new Promise((r) => setTimeout(r, 2)); // latency: a throttle is learnt late
+        if (admitted) active--;
+        context.response = admitted ? new Response('{}') : throttled('0.01');
+      },
+    };
+    const run = async (limit: AdaptiveLimit) => {
+      throttledAnswers = 0;
+      const retry = new RetryMiddleware(gate, emptyStats(), policy, limit);
+      retry.setNext(sharePoint);
+      const contexts: Context[] = Array.from({ length: 60 }, (_, i) => ({
+        request: `https://graph/v1.0/drives/d/items/${i}/content`,
+        options: { method: 'GET' },
+      }));
+      await Promise.all(contexts.map((context) => retry.execute(context)));
+      expect(contexts.map((context) => context.response?.status ?? 0).filter((s) => s !== 200)).toEqual([]);
+      return throttledAnswers;
+    };
+    // Without adapting (a limit that never drops), each throttle's end sends every waiting request
+    // at once and most meet another throttle (about 7 throttled answers a request here). Adapting,
+    // the first burst is throttled as before (56 of 60) and little after it.
+    const fixed = await run(new AdaptiveLimit({ initial: 64, min: 64, max: 64 }));
+    const adaptive = await run(sharedBucketLimit());
+    expect(fixed).toBeGreaterThan(200);
+    expect(adaptive).toBeLessThan(fixed / 3);
+  });
+
+  it('does not hold Outlook requests back when the drive requests of the tenant are throttled', async () => {
+    const { policy, gate } = fakeTime();
+    const limit = sharedBucketLimit();
+    const retry = new RetryMiddleware(gate, emptyStats(), policy, limit);
+    retry.setNext(new ScriptedGraph([throttled('0.01'), new Response('{}')]));
+    await retry.execute({ request: 'https://graph/v1.0/drives/d/root/delta', options: { method: 'GET' } });
+    expect(limit.limit).toBe(2);
+    let active = 0;
+    let peak = 0;
+    retry.setNext({
+      execute: async (context) => {
+        peak = Math.max(peak, ++active);
+        await new Promise((r) => setTimeout(r, 2));
+        active--;
+        context.response = new Response('{}');
+      },
+    });
+    await Promise.all(
+      Array.from({ length: 4 }, (_, i) =>
+        retry.execute({
+          request: `https://graph/v1.0/users/u${i}/messages/m/$value`,
+          options: { method: 'GET' },
+        }),
+      ),
+    );
+    expect(peak).toBe(4);
   });
 
   it('parses Retry-After as seconds or an HTTP date', () => {
