@@ -1,12 +1,13 @@
 import { PassThrough, type Readable } from 'node:stream';
 import { open, type Entry, type ZipFile } from 'yauzl';
-import type { ChunkPlacement, ContentRef, TreeEntry } from '../repository';
+import type { ChunkPlacement, ContentReadOptions, ContentRef, TreeEntry } from '../repository';
 import type { ExportManifest } from '../export/export-job';
 
 /** What restore reads a snapshot through: the repository, or a validated backup zip. */
 export interface ContentSource {
   walk(rootTreeId: string): AsyncGenerator<{ path: string[]; entry: TreeEntry }>;
-  readContent(ref: ContentRef): Readable;
+  /** `options` tell the repository how to read (a zip reads its entry as it is). */
+  readContent(ref: ContentRef, options?: ContentReadOptions): Readable;
   listFolder(rootTreeId: string, path?: readonly string[]): Promise<TreeEntry[]>;
   /** Where a chunk is stored (the repository): readers of many items take them in that order. */
   locate?(chunkId: string): ChunkPlacement | undefined;

@@ -26,9 +26,10 @@ export interface BlobStore {
   get(name: string): Promise<Buffer | undefined>;
   /**
    * Up to `count` bytes from `offset` (fewer only where the blob ends); throws `not-found` if the
-   * blob is missing.
+   * blob is missing. With `into` (at least `count` bytes), the bytes are read into it and a view of
+   * it is returned, so a reader can reuse its buffers (see `BufferPool`).
    */
-  getRange(name: string, offset: number, count: number): Promise<Buffer>;
+  getRange(name: string, offset: number, count: number, into?: Buffer): Promise<Buffer>;
   /** Blobs whose name starts with `prefix`. */
   list(prefix: string): AsyncIterable<{ name: string; size: number }>;
   /** Deletes if present (prune and index compaction use it). */
@@ -95,13 +96,14 @@ export class AzureBlobStore implements BlobStore {
     }
   }
 
-  async getRange(name: string, offset: number, count: number): Promise<Buffer> {
+  async getRange(name: string, offset: number, count: number, into?: Buffer): Promise<Buffer> {
     try {
       const response = await this.container.getBlobClient(name).download(offset, count);
       // Copied into one buffer as the socket delivers it (the length is known), not collected and
       // joined: each socket read can be collected at once, and a range is not held twice.
       const length = response.contentLength ?? count;
-      const data = Buffer.allocUnsafe(length);
+      if (length > count) throw new Error(`range read of ${count} bytes answered ${length}`);
+      const data = into && into.length >= length ? into.subarray(0, length) : Buffer.allocUnsafe(length);
       let at = 0;
       for await (const part of response.readableStreamBody!) {
         const piece = part as Buffer;
@@ -150,10 +152,13 @@ export class MemoryBlobStore implements BlobStore {
     return data ? Buffer.from(data) : undefined;
   }
 
-  async getRange(name: string, offset: number, count: number): Promise<Buffer> {
+  async getRange(name: string, offset: number, count: number, into?: Buffer): Promise<Buffer> {
     const data = this.blobs.get(name);
     if (!data) throw new AppError('not-found', `blob ${name}: not found`);
-    return Buffer.from(data.subarray(offset, offset + count));
+    const range = data.subarray(offset, offset + count);
+    if (!into || into.length < range.length) return Buffer.from(range);
+    range.copy(into);
+    return into.subarray(0, range.length);
   }
 
   async *list(prefix: string): AsyncIterable<{ name: string; size: number }> {

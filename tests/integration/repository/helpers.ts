@@ -131,8 +131,8 @@ export class FailingStore implements BlobStore {
     return this.inner.get(name);
   }
 
-  getRange(name: string, offset: number, count: number): Promise<Buffer> {
-    return this.inner.getRange(name, offset, count);
+  getRange(name: string, offset: number, count: number, into?: Buffer): Promise<Buffer> {
+    return this.inner.getRange(name, offset, count, into);
   }
 
   list(prefix: string): AsyncIterable<{ name: string; size: number }> {

@@ -49,7 +49,7 @@ async function readAll(repo: Repository, ref: ContentRef): Promise<Buffer> {
 
 const SEGMENT = 64 * 1024;
 
-/** 600 messages in 2 MiB packs, read back through a fresh repository that reads 64 KiB segments. */
+/** 600 messages in 2 MiB packs, read back through a fresh repository that reads (and prefetches) 64 KiB segments. */
 async function storedMail(
   store: GatedStore,
 ): Promise<{ repo: Repository; mails: Buffer[]; refs: ContentRef[] }> {
@@ -62,7 +62,7 @@ async function storedMail(
     store,
     tenantId,
     masterKey,
-    options: { cacheBytes: 0, readSegmentBytes: SEGMENT },
+    options: { cacheBytes: 0, readSegmentBytes: SEGMENT, bulkReadBytes: SEGMENT },
   });
   return { repo, mails, refs };
 }
