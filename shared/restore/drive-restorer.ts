@@ -1,7 +1,9 @@
 import { AppError } from '../errors/app-error';
 import type { TenantGraph } from '../graph/graph-client';
 import type { Resource } from '../resources/resource';
+import { BufferPool } from '../concurrency/buffer-pool';
 import { ByteBudget } from '../concurrency/byte-budget';
+import { BULK_READ_BYTES } from '../repository';
 import type { ConflictPolicy } from './restore-job';
 import {
   encodePath,
@@ -17,11 +19,11 @@ export const SIMPLE_UPLOAD_BYTES = 4 * 1024 * 1024;
 /** Upload session fragments: a multiple of 320 KiB (Graph's rule), 3.2 MiB. */
 export const FRAGMENT_BYTES = 10 * 320 * 1024;
 /**
- * What a file in an upload session holds: its fragment buffer, the chunk being copied into it and
- * the ones read ahead behind it (the repository reads 2 ahead; content-defined chunks are 1 MiB
- * on average, at most 4 MiB).
+ * What a file in an upload session holds: its fragment buffer, the run of stored chunks being
+ * decoded (a bulk read: up to BULK_READ_BYTES, one range request) and the chunk being copied (at
+ * most 4 MiB).
  */
-const SESSION_FILE_BYTES = FRAGMENT_BYTES + 3 * 1024 * 1024;
+const SESSION_FILE_BYTES = FRAGMENT_BYTES + BULK_READ_BYTES + 4 * 1024 * 1024;
 /** Files in flight per drive restore. */
 export const DRIVE_RESTORE_CONCURRENCY = 16;
 /**
@@ -31,6 +33,14 @@ export const DRIVE_RESTORE_CONCURRENCY = 16;
  */
 export const DRIVE_RESTORE_BUFFER_BYTES = 96 * 1024 * 1024;
 const workerFileBudget = new ByteBudget(DRIVE_RESTORE_BUFFER_BYTES);
+/**
+ * Fragment buffers, reused from file to file (as many wait as the budget lets files hold one):
+ * allocating one per file kept V8 running full collections (see `BufferPool`).
+ */
+const fragmentBuffers = new BufferPool(
+  FRAGMENT_BYTES,
+  Math.ceil(DRIVE_RESTORE_BUFFER_BYTES / SESSION_FILE_BYTES),
+);
 
 const conflictBehavior: Record<ConflictPolicy, 'fail' | 'rename' | 'replace'> = {
   skip: 'fail',
@@ -155,7 +165,7 @@ async function readBuffer(ctx: RestoreContext, item: RestoreItem): Promise<Buffe
   let first: Buffer | undefined;
   let bytes: Buffer | undefined;
   let at = 0;
-  for await (const chunk of ctx.repository.readContent(item.entry.content!)) {
+  for await (const chunk of ctx.repository.readContent(item.entry.content!, { bulk: true })) {
     const piece = chunk as Buffer;
     if (!first && !bytes) {
       first = piece;
@@ -192,8 +202,11 @@ async function uploadInSession(
     { item: { '@microsoft.graph.conflictBehavior': behavior } },
     { what: 'start a file upload' },
   );
-  // One fragment buffer per file, filled chunk by chunk and reused once its PUT has completed.
-  const fragment = Buffer.allocUnsafe(Math.min(FRAGMENT_BYTES, total));
+  // One fragment buffer per file (from the pool: files in sessions are larger than a fragment),
+  // filled chunk by chunk and reused once its PUT has completed; back to the pool when the file
+  // is done (after a failure it is dropped: a PUT might still be reading it).
+  const slab = fragmentBuffers.take();
+  const fragment = slab.subarray(0, Math.min(FRAGMENT_BYTES, total));
   let filled = 0;
   let offset = 0;
   const send = async (bytes: Buffer) => {
@@ -207,7 +220,7 @@ async function uploadInSession(
       );
     }
   };
-  for await (const chunk of ctx.repository.readContent(item.entry.content!)) {
+  for await (const chunk of ctx.repository.readContent(item.entry.content!, { bulk: true })) {
     const bytes = chunk as Buffer;
     for (let at = 0; at < bytes.length;) {
       // A full fragment is sent only when more bytes follow: the last one (any size) after the loop.
@@ -231,6 +244,7 @@ async function uploadInSession(
     }
   }
   if (filled > 0 || offset < total) await send(fragment.subarray(0, filled));
+  fragmentBuffers.give(slab);
 }
 
 async function defaultDriveId(graph: TenantGraph, resource: Resource): Promise<string> {

@@ -43,10 +43,12 @@ export interface WorkloadRestorer {
   restore(ctx: RestoreContext, item: RestoreItem): Promise<ItemOutcome>;
 }
 
+/** An item's whole content, read as a restore reads: in bulk (it takes items in stored order). */
 export async function readAll(repository: ContentSource, entry: TreeEntry): Promise<Buffer> {
   if (!entry.content) return Buffer.alloc(0);
   const parts: Buffer[] = [];
-  for await (const chunk of repository.readContent(entry.content)) parts.push(chunk as Buffer);
+  for await (const chunk of repository.readContent(entry.content, { bulk: true }))
+    parts.push(chunk as Buffer);
   return Buffer.concat(parts);
 }
 
