@@ -12,13 +12,7 @@ import { signedBlobUrl } from '../storage/blob-sas';
 import type { RestoreScope } from '../restore/restore-job';
 import type { TenantStore } from '../tenants/tenant-store';
 import type { Clock } from '../time/clock';
-import {
-  BULK_READ_BYTES,
-  type ContentRef,
-  type Repository,
-  type SegmentHold,
-  type TreeEntry,
-} from '../repository';
+import type { ContentRef, Repository, SegmentHold, TreeEntry } from '../repository';
 import {
   EXPORT_FORMAT_VERSION,
   exportFileName,
@@ -218,7 +212,7 @@ export async function runExportJob(
     const ahead = new ContentReadAhead(
       order.map((index) => planned[index]!),
       async ({ entry, zipPath: itemPath }): Promise<Buffer | PreparedEntry> => {
-        const raw = await readAll(repository.readContent(entry.content!, { bulk: true }));
+        const raw = await readAll(repository.readContent(entry.content!));
         return rewritesMime(entry) ? raw : prepareEntry(raw, levelOf(itemPath, entry.content!));
       },
       ({ entry }) => repository.prefetch(entry.content!.chunks, SEGMENT_AHEAD_BYTES),
@@ -230,9 +224,7 @@ export async function runExportJob(
       // repository with a deeper chunk read-ahead than the repository's default.
       const prefetched = ahead.take(position);
       const open = async (): Promise<Buffer | PreparedEntry | Readable> =>
-        prefetched
-          ? await prefetched
-          : repository.readContent(content, { bulk: true, runsAhead: LARGE_ITEM_RUNS_AHEAD });
+        prefetched ? await prefetched : repository.readContent(content, { bulk: true });
       // Without attachments: a first pass lists them (nothing kept), the second writes the rest.
       const omitted = rewritesMime(entry) ? await listAttachments(asStream(await open())) : undefined;
       const stripped = omitted !== undefined && omitted.omitted.length > 0;
@@ -387,12 +379,6 @@ function readOrder(
     });
 }
 
-/**
- * Runs of stored chunks (a range read of up to BULK_READ_BYTES each) a large item fetches ahead of
- * the one being zipped.
- */
-const LARGE_ITEM_RUNS_AHEAD = 1;
-
 /** Items up to this size are read ahead into memory; larger ones stream when their turn comes. */
 const READ_AHEAD_ITEM_BYTES = 4 * 1024 * 1024;
 /** At most this much read ahead at once, in at most this many items, by this many readers. */
@@ -400,11 +386,12 @@ const READ_AHEAD_BYTES = 16 * 1024 * 1024;
 const READ_AHEAD_ITEMS = 64;
 const READ_AHEAD_READERS = 8;
 /**
- * Pack segments (BULK_READ_BYTES each) fetched ahead of the readers, in stored order, at most this
- * much at once: the one being read and the next. Consecutive small items share a segment, so
- * without this the readers waited together on one range read and then started the next.
+ * Pack segments (1 MiB) fetched ahead of the readers, in stored order, at most this much at once.
+ * Consecutive small items share a segment, so the readers used to wait together on one range read
+ * and then start the next: the segments came one after the other. (Larger segments, 8 MiB, cost
+ * Azurite less per byte but took the worker's peak RSS over its 300 MB target.)
  */
-const SEGMENT_AHEAD_BYTES = 2 * BULK_READ_BYTES;
+const SEGMENT_AHEAD_BYTES = 8 * 1024 * 1024;
 
 /**
  * Reads the content of the next small items while the current one is zipped: each item is a

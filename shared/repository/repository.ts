@@ -97,9 +97,14 @@ export const BULK_READ_BYTES = 8 * 1024 * 1024;
 /**
  * The buffers bulk reads read runs into, reused across reads and repositories (a process-wide
  * pool): a restore of large files would otherwise allocate and drop 8 MiB per run, which keeps V8
- * running full collections (see `BufferPool`). Eight wait for reuse at most (64 MiB), for 10 s.
+ * running full collections (see `BufferPool`). Two wait for reuse at most (16 MiB), and only
+ * while reads go on: the pool lets them go after 2 s without one, so a worker between jobs does
+ * not hold them.
  */
-const runBuffers = new BufferPool(BULK_READ_BYTES, 8);
+const runBuffers = new BufferPool(BULK_READ_BYTES, 2, 2_000);
+
+/** Recent pack segments are let go after this long without a read (repositories stay open between jobs). */
+const SEGMENT_IDLE_MS = 2_000;
 
 /** Recently read pack segments kept for the next reads: at most this many bytes, at most 4 segments. */
 const RECENT_SEGMENT_BYTES = 2 * BULK_READ_BYTES;
@@ -430,6 +435,8 @@ export class Repository {
   /** Recently read pack segments (a few, most recent last; RECENT_SEGMENT_BYTES), and those being fetched. */
   private segments: { packId: string; start: number; data: Buffer }[] = [];
   private segmentBytes = 0;
+  private segmentsUsedAt = 0;
+  private segmentTrim: NodeJS.Timeout | undefined;
   private readonly segmentFetches = new Set<{
     packId: string;
     start: number;
@@ -797,6 +804,7 @@ export class Repository {
     segmentBytes: number,
   ): Promise<Buffer> {
     const within = (start: number, size: number) => offset >= start && offset + length <= start + size;
+    this.segmentsUsedAt = Date.now();
     for (const segment of this.segments) {
       if (segment.packId === packId && within(segment.start, segment.data.length))
         return segment.data.subarray(offset - segment.start, offset - segment.start + length);
@@ -836,12 +844,25 @@ export class Repository {
     this.segmentBytes += data.length;
     while (this.segments.length > 4 || (this.segments.length > 1 && this.segmentBytes > RECENT_SEGMENT_BYTES))
       this.segmentBytes -= this.segments.shift()!.data.length;
+    this.segmentTrim ??= setTimeout(() => this.trimSegments(), SEGMENT_IDLE_MS).unref();
     if (data.length < length) throw truncatedPack(packId);
     return data.subarray(0, length);
   }
 
+  /** Lets the recent segments go once no read has used them for SEGMENT_IDLE_MS. */
+  private trimSegments(): void {
+    this.segmentTrim = undefined;
+    const idleFor = Date.now() - this.segmentsUsedAt;
+    if (idleFor >= SEGMENT_IDLE_MS) {
+      this.segments = [];
+      this.segmentBytes = 0;
+    } else if (this.segments.length > 0) {
+      this.segmentTrim = setTimeout(() => this.trimSegments(), SEGMENT_IDLE_MS - idleFor).unref();
+    }
+  }
+
   /**
-   * Starts fetching the pack segments that hold these chunks now (a segment of `bulkReadBytes`
+   * Starts fetching the pack segments that hold these chunks now (a segment of `readSegmentBytes`
    * from a chunk, or the chunk if larger; chunks in a segment already fetched ahead share it) and
    * keeps them until `release`, so that reading the chunks later finds them in memory. For a
    * reader that knows the order it will read in (an export, in stored order): it can keep several
@@ -864,7 +885,7 @@ export class Repository {
       const existing = this.prefetched.find(covers);
       if (existing) held.add(existing);
       else if (!wanted.some(covers))
-        wanted.push({ packId, start: offset, size: Math.max(storedLength, this.options.bulkReadBytes) });
+        wanted.push({ packId, start: offset, size: Math.max(storedLength, this.options.readSegmentBytes) });
     }
     const newBytes = wanted.reduce((sum, segment) => sum + segment.size, 0);
     if (newBytes > 0 && this.prefetchedBytes > 0 && this.prefetchedBytes + newBytes > budgetBytes)

@@ -31,16 +31,13 @@ export const DRIVE_RESTORE_CONCURRENCY = 16;
  * in-flight part of large ones), so 16 files in flight per job, and several jobs, keep the
  * worker's memory bounded.
  */
-export const DRIVE_RESTORE_BUFFER_BYTES = 96 * 1024 * 1024;
+export const DRIVE_RESTORE_BUFFER_BYTES = 64 * 1024 * 1024;
 const workerFileBudget = new ByteBudget(DRIVE_RESTORE_BUFFER_BYTES);
 /**
- * Fragment buffers, reused from file to file (as many wait as the budget lets files hold one):
- * allocating one per file kept V8 running full collections (see `BufferPool`).
+ * Fragment buffers, reused from file to file (two wait for reuse at most, for 2 s): allocating one
+ * per file kept V8 running full collections (see `BufferPool`).
  */
-const fragmentBuffers = new BufferPool(
-  FRAGMENT_BYTES,
-  Math.ceil(DRIVE_RESTORE_BUFFER_BYTES / SESSION_FILE_BYTES),
-);
+const fragmentBuffers = new BufferPool(FRAGMENT_BYTES, 2, 2_000);
 
 const conflictBehavior: Record<ConflictPolicy, 'fail' | 'rename' | 'replace'> = {
   skip: 'fail',
