@@ -760,15 +760,7 @@ export class Repository {
     const uncheckedKey = `${this.cachePrefix}${type}~:${chunkId}`;
     const cached = this.cache.get(checkedKey) ?? (checkId ? undefined : this.cache.get(uncheckedKey));
     if (cached) return cached;
-    const id = Buffer.from(chunkId, 'hex');
-    let location = this.index.get(id);
-    if (!location) throw new AppError('not-found', `chunk ${chunkId} is not in the repository index`);
-    if (this.unflushedPacks.has(location.packId)) {
-      await this.flush(); // read-your-writes: make the pack durable first
-      location = this.index.get(id)!;
-    }
-    if (location.type !== type)
-      throw new AppError('invalid', `chunk ${chunkId} is a ${location.type} chunk, not ${type}`);
+    const { id, location } = await this.locateDurable(chunkId, type);
     const sealed = await this.readStored(
       location.packId,
       location.offset,
@@ -784,6 +776,23 @@ export class Repository {
     // A bulk reader reads each chunk once: kept, it would only push out what browsing reuses.
     if (!bulk) this.cache.set(checkId ? checkedKey : uncheckedKey, plain);
     return plain;
+  }
+
+  /** Where a chunk of this type is stored, once its pack is durable (read-your-writes: flushed first if need be). */
+  private async locateDurable(
+    chunkId: string,
+    type: ChunkType,
+  ): Promise<{ id: Buffer; location: ChunkLocation }> {
+    const id = Buffer.from(chunkId, 'hex');
+    let location = this.index.get(id);
+    if (!location) throw new AppError('not-found', `chunk ${chunkId} is not in the repository index`);
+    if (this.unflushedPacks.has(location.packId)) {
+      await this.flush();
+      location = this.index.get(id)!;
+    }
+    if (location.type !== type)
+      throw new AppError('invalid', `chunk ${chunkId} is a ${location.type} chunk, not ${type}`);
+    return { id, location };
   }
 
   /** A chunk's plaintext from its stored bytes: AES-GCM (bound to its id, type and flags), then decompression. */
@@ -1036,15 +1045,7 @@ export class Repository {
     const runs: ChunkRun[] = [];
     let last: ChunkRun | undefined;
     for (const chunkId of chunkIds) {
-      const id = Buffer.from(chunkId, 'hex');
-      let location = this.index.get(id);
-      if (!location) throw new AppError('not-found', `chunk ${chunkId} is not in the repository index`);
-      if (this.unflushedPacks.has(location.packId)) {
-        await this.flush(); // read-your-writes: make the pack durable first
-        location = this.index.get(id)!;
-      }
-      if (location.type !== 'data')
-        throw new AppError('invalid', `chunk ${chunkId} is a ${location.type} chunk, not data`);
+      const { id, location } = await this.locateDurable(chunkId, 'data');
       const adjacent =
         last !== undefined &&
         last.packId === location.packId &&
