@@ -6,11 +6,11 @@ import { AppError } from '../errors/app-error';
  *
  * Why not allocate each one: V8 starts a full (mark-compact) collection whenever the process's
  * external memory (Buffers) rises more than the old generation's headroom (11-15 MB in the worker)
- * above its lowest point since the last full collection. A restore that allocates an 8 MiB range
- * and a 3.2 MiB fragment per file, and drops them a moment later, swings by that much all the
- * time: the worker ran 4 full collections a second, which took a third of its CPU (perf, the
- * OneDrive restore of `BENCH_SCALE=0.3 npm run bench:restore`). Buffers that are reused leave the
- * external memory flat.
+ * above its lowest point since the last full collection, and a drive restore ran 4-7 a second
+ * (30-45% of the worker's CPU samples). Reused buffers do not add to those swings. Measured, pooling
+ * the 8 MiB runs and 3.2 MiB fragments alone did not lower the count (24 against 25-29 in a
+ * `BENCH_SCALE=0.3` restore): decrypted chunks, small files' bytes and socket reads swing too
+ * (docs/restore-export.md, "Third pass").
  *
  * At most `keepFree` buffers wait for reuse; they are let go after `idleMs` without a `take`, so an
  * idle worker gives the memory back.

@@ -72,10 +72,10 @@ export interface RepositoryOptions {
    */
   readSegmentBytes: number;
   /**
-   * Readers of many items in stored order (restore, export: `readContent(ref, { bulk: true })`,
-   * `prefetch`) fetch pack bytes in ranges of up to this size: a run of a content's chunks that lie
-   * next to each other in a pack is one request, and small items come from shared segments of this
-   * size. See `BULK_READ_BYTES`.
+   * Readers of many items in stored order (`readContent(ref, { bulk: true })`: restores, the
+   * export's large items) fetch pack bytes in ranges of up to this size: a run of a content's
+   * chunks that lie next to each other in a pack is one request, and small items come from shared
+   * segments of this size. See `BULK_READ_BYTES`.
    */
   bulkReadBytes: number;
   /** Write an index file early once this many durable chunks are not yet in one (bounds memory). */
@@ -96,8 +96,8 @@ export const BULK_READ_BYTES = 8 * 1024 * 1024;
 
 /**
  * The buffers bulk reads read runs into, reused across reads and repositories (a process-wide
- * pool): a restore of large files would otherwise allocate and drop 8 MiB per run, which keeps V8
- * running full collections (see `BufferPool`). Two wait for reuse at most (16 MiB), and only
+ * pool), rather than 8 MiB allocated and dropped per run (see `BufferPool`). Two wait for reuse at
+ * most (16 MiB), and only
  * while reads go on: the pool lets them go after 2 s without one, so a worker between jobs does
  * not hold them.
  */
