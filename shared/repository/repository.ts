@@ -97,9 +97,8 @@ export const BULK_READ_BYTES = 8 * 1024 * 1024;
 /**
  * The buffers bulk reads read runs into, reused across reads and repositories (a process-wide
  * pool), rather than 8 MiB allocated and dropped per run (see `BufferPool`). Two wait for reuse at
- * most (16 MiB), and only
- * while reads go on: the pool lets them go after 2 s without one, so a worker between jobs does
- * not hold them.
+ * most (16 MiB), and only while reads go on: the pool lets them go after 2 s without one, so a
+ * worker between jobs does not hold them.
  */
 const runBuffers = new BufferPool(BULK_READ_BYTES, 2, 2_000);
 
@@ -1021,12 +1020,12 @@ export class Repository {
           throw error;
         }
         if (data.length !== run.length) throw truncatedPack(run.packId);
-        for (const { chunkId, id, location } of run.chunks) {
+        for (const [n, { chunkId, id, location }] of run.chunks.entries()) {
           const at = location.offset - run.start;
           const sealed = data.subarray(at, at + location.storedLength);
           // Decryption reads `sealed` before this call returns; the plaintext is a buffer of its own.
           const plain = this.decode(chunkId, id, location, sealed);
-          if (slab && location === run.chunks[run.chunks.length - 1]!.location) runBuffers.give(slab);
+          if (slab && n === run.chunks.length - 1) runBuffers.give(slab);
           yield await plain;
         }
       }

@@ -34,8 +34,8 @@ export const DRIVE_RESTORE_CONCURRENCY = 16;
 export const DRIVE_RESTORE_BUFFER_BYTES = 64 * 1024 * 1024;
 const workerFileBudget = new ByteBudget(DRIVE_RESTORE_BUFFER_BYTES);
 /**
- * Fragment buffers, reused from file to file (two wait for reuse at most, for 2 s): allocating one
- * per file kept V8 running full collections (see `BufferPool`).
+ * Fragment buffers, reused from file to file (two wait for reuse at most, for 2 s) rather than one
+ * allocated per file (see `BufferPool`).
  */
 const fragmentBuffers = new BufferPool(FRAGMENT_BYTES, 2, 2_000);
 
