@@ -1,6 +1,6 @@
 import { PassThrough, type Readable } from 'node:stream';
 import { open, type Entry, type ZipFile } from 'yauzl';
-import type { ChunkPlacement, ContentReadOptions, ContentRef, TreeEntry } from '../repository';
+import type { ChunkPlacement, ContentReadOptions, ContentRef, ReadPlan, TreeEntry } from '../repository';
 import type { ExportManifest } from '../export/export-job';
 
 /** What restore reads a snapshot through: the repository, or a validated backup zip. */
@@ -11,6 +11,8 @@ export interface ContentSource {
   listFolder(rootTreeId: string, path?: readonly string[]): Promise<TreeEntry[]>;
   /** Where a chunk is stored (the repository): readers of many items take them in that order. */
   locate?(chunkId: string): ChunkPlacement | undefined;
+  /** A plan for reading these contents in this order, each stored byte once (the repository). */
+  planReads?(contents: readonly ContentRef[]): Promise<ReadPlan>;
 }
 
 interface Node {

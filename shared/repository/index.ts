@@ -18,6 +18,7 @@ export {
   type VerifyReport,
   type ByteSource,
 } from './repository';
+export { ReadPlan, type ReadPlanOptions, type ReadPlanStats } from './read-plan';
 export { TreeBuilder, type ContentRef, type EntryKind, type Tree, type TreeEntry } from './tree';
 export {
   LocalMasterKey,

@@ -41,6 +41,7 @@ import {
   type CompressionOptions,
 } from './compression';
 import { ByteLruCache } from './lru-cache';
+import { ReadPlan, truncatedPack, type ReadPlanOptions } from './read-plan';
 import { WRONG_MASTER_KEY, type MasterKeyProvider, type WrappedKey } from './master-key';
 import {
   PACK_TRAILER_BYTES,
@@ -102,6 +103,16 @@ export const BULK_READ_BYTES = 8 * 1024 * 1024;
  */
 const runBuffers = new BufferPool(BULK_READ_BYTES, 2, 2_000);
 
+/**
+ * Read plans (`planReads`): a range read may span up to 256 KiB that no planned content needs
+ * between two chunks that are (one request instead of two); segments are fetched ahead of the
+ * readers while those held stay under 16 MiB, and at most 32 MiB are held (past it, the segment
+ * with the least still needed is dropped, or the read reads its chunk alone).
+ */
+const PLAN_GAP_BYTES = 256 * 1024;
+const PLAN_AHEAD_BYTES = 2 * BULK_READ_BYTES;
+const PLAN_HELD_BYTES = 4 * BULK_READ_BYTES;
+
 /** Recent pack segments are let go after this long without a read (repositories stay open between jobs). */
 const SEGMENT_IDLE_MS = 2_000;
 
@@ -125,13 +136,6 @@ export interface ContentReadOptions {
    * `bulkReadBytes`). A reader that holds many contents open at once (a restore) keeps 0.
    */
   runsAhead?: number;
-}
-
-function truncatedPack(packId: string): AppError {
-  return new AppError(
-    'permanent',
-    `repository integrity check failed: pack ${packId} is shorter than the index says`,
-  );
 }
 
 /** A run of a content's chunks stored next to each other in one pack, read with one request. */
@@ -1037,6 +1041,33 @@ export class Repository {
             () => runBuffers.give(slab),
           );
     }
+  }
+
+  /**
+   * A plan for reading these contents, in about this order (a restore, an export): each stretch of
+   * a pack they need is read once, in range reads of up to `bulkReadBytes`, fetched ahead in that
+   * order and let go when every planned read of it is made (see `ReadPlan`).
+   */
+  async planReads(
+    contents: readonly ContentRef[],
+    options: Partial<ReadPlanOptions> = {},
+  ): Promise<ReadPlan> {
+    return ReadPlan.create(
+      {
+        locate: (chunkId) => this.locateDurable(chunkId, 'data'),
+        read: (packId, start, length, into) => this.store.getRange(packBlobName(packId), start, length, into),
+        decode: (chunkId, id, location, sealed) => this.decode(chunkId, id, location, sealed),
+      },
+      contents,
+      {
+        segmentBytes: this.options.bulkReadBytes,
+        gapBytes: PLAN_GAP_BYTES,
+        aheadBytes: PLAN_AHEAD_BYTES,
+        heldBytes: PLAN_HELD_BYTES,
+        pool: runBuffers,
+        ...options,
+      },
+    );
   }
 
   /** Where a content's chunks are, grouped into runs stored next to each other (made durable first if need be). */

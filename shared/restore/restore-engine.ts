@@ -8,6 +8,7 @@ import type { ResourceStore } from '../resources/resource-store';
 import type { ResourceLeases } from '../storage/resource-lease';
 import type { Clock } from '../time/clock';
 import type { ContentSource } from '../import/zip-snapshot';
+import type { ReadPlan } from '../repository';
 import type { ExportManifest } from '../export/export-job';
 import { DriveRestorer } from './drive-restorer';
 import { MailRestorer } from './mail-restorer';
@@ -385,10 +386,18 @@ async function restoreItems(
     checkpoint.progress = progress;
   };
 
+  // The items still to restore, in the order they are taken: their stored bytes are read once
+  // each, in large range reads shared by neighbouring items (a repository; an import's zip has none).
+  const order = restoreOrder(items, repository.locate?.bind(repository)).filter((i) => !finished.has(i));
+  const plan = await repository.planReads?.(
+    order.flatMap((i) => (items[i]!.entry.content ? [items[i]!.entry.content!] : [])),
+  );
+
   const restoreOne = async (index: number, item: RestoreItem): Promise<void> => {
     let outcome: ItemOutcome;
+    const reading = plannedSource(repository, plan, item);
     try {
-      outcome = await restorer.restore({ ...ctx, job }, item);
+      outcome = await restorer.restore({ ...ctx, job, repository: reading.source }, item);
     } catch (error) {
       if (error instanceof AppError && (error.code === 'throttled' || error.code === 'unavailable')) {
         // Not done: the redelivered message restores it.
@@ -396,6 +405,8 @@ async function restoreItems(
         return;
       }
       outcome = { kind: 'failed', reason: error instanceof Error ? error.message : String(error) };
+    } finally {
+      reading.done();
     }
     recordOutcome(index, item, outcome);
     // The slot is free only once this item's completion is persisted: a redelivery never
@@ -403,33 +414,36 @@ async function restoreItems(
     await saver.save().catch((error: unknown) => void (failure ??= { error }));
   };
 
-  for (const index of restoreOrder(items, repository.locate?.bind(repository))) {
-    const item = items[index]!;
-    if (finished.has(index)) continue;
-    // At least one item per slice, so a slice always makes progress.
-    if (launched > 0 && deps.clock.now().getTime() >= deadline) {
-      stop = 'deadline';
-      break;
-    }
-    while (inFlight.size >= restorer.concurrency && !failure) await Promise.race(inFlight);
-    if (failure) break;
-    if (Date.now() - lastSaved > 1000) {
-      // A cancel from the portal stops the job here; progress is saved only while it is not cancelled.
-      const current = await deps.jobs.get(job.tenantId, job.jobId);
-      if (current.state === 'cancelled') {
-        stop = 'cancelled';
-        cancelled = current;
+  try {
+    for (const index of order) {
+      const item = items[index]!;
+      // At least one item per slice, so a slice always makes progress.
+      if (launched > 0 && deps.clock.now().getTime() >= deadline) {
+        stop = 'deadline';
         break;
       }
-      job = { ...job, updatedAt: deps.clock.now().toISOString() };
-      await deps.jobs.put(job);
-      lastSaved = Date.now();
+      while (inFlight.size >= restorer.concurrency && !failure) await Promise.race(inFlight);
+      if (failure) break;
+      if (Date.now() - lastSaved > 1000) {
+        // A cancel from the portal stops the job here; progress is saved only while it is not cancelled.
+        const current = await deps.jobs.get(job.tenantId, job.jobId);
+        if (current.state === 'cancelled') {
+          stop = 'cancelled';
+          cancelled = current;
+          break;
+        }
+        job = { ...job, updatedAt: deps.clock.now().toISOString() };
+        await deps.jobs.put(job);
+        lastSaved = Date.now();
+      }
+      launched += 1;
+      const running: Promise<void> = restoreOne(index, item).finally(() => inFlight.delete(running));
+      inFlight.add(running);
     }
-    launched += 1;
-    const running: Promise<void> = restoreOne(index, item).finally(() => inFlight.delete(running));
-    inFlight.add(running);
+    await Promise.all(inFlight);
+  } finally {
+    plan?.close();
   }
-  await Promise.all(inFlight);
   await saver.save();
   if (failure) throw failure.error;
   if (stop === 'cancelled') return { kind: 'finished', job: cancelled! };
@@ -459,6 +473,8 @@ async function restoreItems(
     ...job.report,
     skipped: undefined,
     failed: undefined,
+    // This slice's range reads of the repository (none for an import).
+    reads: plan?.stats,
   });
   return { kind: 'finished', job };
 }
@@ -488,4 +504,35 @@ class CheckpointSaver {
     })();
     return this.writing;
   }
+}
+
+/**
+ * The content source one item's restorer reads through: its content from the slice's read plan
+ * (the first read; a second reads it again from the repository), given up in the plan if the
+ * restorer did not read it (skipped, failed first), so the segments it shares are let go.
+ */
+function plannedSource(
+  repository: ContentSource,
+  plan: ReadPlan | undefined,
+  item: RestoreItem,
+): { source: ContentSource; done: () => void } {
+  const content = item.entry.content;
+  if (!plan || !content) return { source: repository, done: () => undefined };
+  let read = false;
+  return {
+    source: {
+      walk: (root) => repository.walk(root),
+      listFolder: (root, path) => repository.listFolder(root, path),
+      ...(repository.locate ? { locate: (chunkId: string) => repository.locate!(chunkId) } : {}),
+      readContent: (ref, options) => {
+        if (ref !== content || read) return repository.readContent(ref, options);
+        read = true;
+        return plan.read(ref);
+      },
+    },
+    done: () => {
+      if (!read) plan.skip(content);
+      read = true;
+    },
+  };
 }
