@@ -14,6 +14,18 @@ export interface OmittedAttachment {
 }
 
 /** The header naming each omitted attachment, one line per attachment. */
+/** 1 for the characters of the base64 alphabet (padding and line breaks are not data). */
+const BASE64_ALPHABET = new Uint8Array(256);
+for (const c of 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/')
+  BASE64_ALPHABET[c.charCodeAt(0)] = 1;
+
+/** How many base64 data characters `chunk` holds (its decoded size is 3/4 of them over the whole part). */
+function base64Symbols(chunk: Buffer): number {
+  let count = 0;
+  for (let i = 0; i < chunk.length; i++) count += BASE64_ALPHABET[chunk[i]!]!;
+  return count;
+}
+
 export const OMITTED_ATTACHMENT_HEADER = 'X-M365-Backup-Omitted-Attachment';
 
 /** Text parts are the body (mailparser's rule): text/plain or text/html not marked as an attachment. */
@@ -37,11 +49,16 @@ class AttachmentStripper extends Transform {
   lineEnding: '\r\n' | '\n' = '\r\n';
   /** Multipart structure (delimiters, preamble) seen since the last part, held until the next part's fate is known. */
   private pending: Buffer[] = [];
-  private dropping: { decoder: Transform; ended: Promise<void> } | undefined;
+  /** The part being left out: decoded to measure it (first pass), or simply dropped (second). */
+  private dropping: { write(chunk: unknown): void; end(): void } | undefined;
   private readonly decoding: Promise<void>[] = [];
   private started = false;
 
-  constructor(private readonly prepend?: Buffer) {
+  constructor(
+    private readonly prepend?: Buffer,
+    /** Decode the parts left out to measure them (listing); the rewrite only drops them. */
+    private readonly measure = true,
+  ) {
     super({ writableObjectMode: true, readableObjectMode: false });
   }
 
@@ -54,7 +71,7 @@ class AttachmentStripper extends Transform {
       if (chunk.type === 'node') this.onNode(chunk as MimeNode);
       else if (chunk.type === 'data') this.pending.push(chunk.value as Buffer);
       else if (chunk.type === 'body') {
-        if (this.dropping) this.dropping.decoder.write(chunk.value);
+        if (this.dropping) this.dropping.write(chunk.value);
         else this.push(chunk.value as Buffer);
       }
       callback();
@@ -91,6 +108,19 @@ class AttachmentStripper extends Transform {
       size: 0,
     };
     this.omitted.push(info);
+    if (!this.measure) {
+      this.dropping = { write: () => undefined, end: () => undefined };
+      return;
+    }
+    if (node.encoding === 'base64') {
+      // Counted, not decoded: decoding only to measure made as much garbage as the attachment.
+      let symbols = 0;
+      this.dropping = {
+        write: (chunk) => (symbols += base64Symbols(chunk as Buffer)),
+        end: () => void (info.size = Math.floor((symbols * 3) / 4)),
+      };
+      return;
+    }
     const decoder = node.getDecoder() as Transform;
     decoder.on('data', (data: Buffer) => (info.size += data.length));
     const ended = new Promise<void>((resolve, reject) => {
@@ -98,11 +128,11 @@ class AttachmentStripper extends Transform {
       decoder.on('error', reject);
     });
     this.decoding.push(ended);
-    this.dropping = { decoder, ended };
+    this.dropping = { write: (chunk) => decoder.write(chunk), end: () => decoder.end() };
   }
 
   private endDropping(): void {
-    this.dropping?.decoder.end();
+    this.dropping?.end();
     this.dropping = undefined;
   }
 
@@ -146,7 +176,8 @@ export function withoutAttachments(
   pipeline(
     mime,
     new Splitter({ ignoreEmbedded: true }),
-    new AttachmentStripper(omittedAttachmentHeaders(omitted, lineEnding)),
+    // Sizes were measured by `listAttachments`: the parts are dropped without decoding them again.
+    new AttachmentStripper(omittedAttachmentHeaders(omitted, lineEnding), false),
     out,
   ).catch((error: unknown) => out.destroy(error as Error));
   return out;
