@@ -1,6 +1,13 @@
 import { PassThrough, type Readable } from 'node:stream';
 import { open, type Entry, type ZipFile } from 'yauzl';
-import type { ChunkPlacement, ContentReadOptions, ContentRef, ReadPlan, TreeEntry } from '../repository';
+import type {
+  ChunkPlacement,
+  ContentReadOptions,
+  ContentRef,
+  ReadPlan,
+  ReadPlanOptions,
+  TreeEntry,
+} from '../repository';
 import type { ExportManifest } from '../export/export-job';
 
 /** What restore reads a snapshot through: the repository, or a validated backup zip. */
@@ -12,7 +19,7 @@ export interface ContentSource {
   /** Where a chunk is stored (the repository): readers of many items take them in that order. */
   locate?(chunkId: string): ChunkPlacement | undefined;
   /** A plan for reading these contents in this order, each stored byte once (the repository). */
-  planReads?(contents: readonly ContentRef[]): Promise<ReadPlan>;
+  planReads?(contents: readonly ContentRef[], options?: Partial<ReadPlanOptions>): Promise<ReadPlan>;
 }
 
 interface Node {

@@ -1,6 +1,7 @@
 import { simpleParser, type AddressObject, type Attachment } from 'mailparser';
 import { ByteBudget } from '../concurrency/byte-budget';
 import { AppError } from '../errors/app-error';
+import { BULK_READ_BYTES } from '../repository';
 import type { TenantGraph } from '../graph/graph-client';
 import {
   putFragment,
@@ -50,6 +51,11 @@ export class MailRestorer implements WorkloadRestorer {
    * limit); the other four read and parse their MIME meanwhile, so the 4 never wait on that.
    */
   readonly concurrency = 8;
+  /**
+   * Messages are read far faster than Graph takes them (4 creates at a time): two 8 MiB segments
+   * held, one ahead, are plenty, and keep the worker's memory for the messages in flight.
+   */
+  readonly readBudget = { heldBytes: 2 * BULK_READ_BYTES, aheadBytes: BULK_READ_BYTES };
   /** Folder creations under way in this slice, so concurrent messages of one folder create it once. */
   private readonly creating = new Map<string, Promise<string>>();
 

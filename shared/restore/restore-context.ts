@@ -38,6 +38,11 @@ export interface RestoreContext {
 export interface WorkloadRestorer {
   /** Items restored at once within one job slice (Graph's limits for the workload decide). */
   readonly concurrency: number;
+  /**
+   * What the slice's read plan may hold (`ReadPlanOptions`: segments held, fetched ahead); default
+   * the repository's (32 MiB, 16 MiB).
+   */
+  readonly readBudget?: { heldBytes: number; aheadBytes: number };
   /** Sets up the destination (restore folder, target drive); returns a description of it. */
   prepare(ctx: RestoreContext): Promise<string>;
   restore(ctx: RestoreContext, item: RestoreItem): Promise<ItemOutcome>;

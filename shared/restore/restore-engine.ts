@@ -391,6 +391,7 @@ async function restoreItems(
   const order = restoreOrder(items, repository.locate?.bind(repository)).filter((i) => !finished.has(i));
   const plan = await repository.planReads?.(
     order.flatMap((i) => (items[i]!.entry.content ? [items[i]!.entry.content!] : [])),
+    restorer.readBudget,
   );
 
   const restoreOne = async (index: number, item: RestoreItem): Promise<void> => {
