@@ -249,6 +249,10 @@ export async function runExportJob(
         const rewritten = withoutAttachments(asStream(await open()), omitted.omitted, omitted.lineEnding);
         rewritten.on('error', (error) => hashing.destroy(error));
         source = rewritten.pipe(hashing);
+        // A message read ahead (small) is small without its attachments too: zipped whole (one
+        // deflate call of its exact size), not through a deflate stream, whose output buffer zlib
+        // allocates up front at 256 KiB: a thousand of those kept the worker's memory high.
+        if (prefetched) source = await readAll(source);
       } else {
         // The original bytes: the repository checks their size and SHA-256 against the snapshot's
         // as they stream (a mismatch fails the stream, and so the export), so they are not hashed again.
