@@ -212,7 +212,8 @@ export async function runExportJob(
     const ahead = new ContentReadAhead(
       order.map((index) => planned[index]!),
       async ({ entry, zipPath: itemPath }): Promise<Buffer | PreparedEntry> => {
-        const raw = await readAll(repository.readContent(entry.content!));
+        // Each item is read once: its chunks are not kept in the repository's read cache.
+        const raw = await readAll(repository.readContent(entry.content!, { cache: false }));
         return rewritesMime(entry) ? raw : prepareEntry(raw, levelOf(itemPath, entry.content!));
       },
       ({ entry }) => repository.prefetch(entry.content!.chunks, SEGMENT_AHEAD_BYTES),

@@ -124,6 +124,12 @@ export interface ContentReadOptions {
   /** Chunks fetched ahead of the one being read (default: the repository's `readAhead`). */
   readAhead?: number;
   /**
+   * Keep the chunks read in the read cache (default true), for readers that come back to them
+   * (browsing, a preview). A reader of each item once (an export) says false: kept, they would
+   * only hold memory and push out what browsing reuses. Bulk reads never keep them.
+   */
+  cache?: boolean;
+  /**
    * The reader reads many items in about their stored order (a restore, an export): runs of the
    * content's chunks that lie next to each other in a pack are fetched with one range read of up
    * to `bulkReadBytes` (a large file is a few requests, not one per chunk), and a small item's
@@ -757,6 +763,7 @@ export class Repository {
     type: ChunkType,
     checkId: boolean,
     bulk = false,
+    keep = !bulk,
   ): Promise<Buffer> {
     // Chunks not re-hashed are cached apart, so a reader that wants the id check never gets one.
     const checkedKey = `${this.cachePrefix}${type}:${chunkId}`;
@@ -776,8 +783,8 @@ export class Repository {
         'permanent',
         `repository integrity check failed: ${type} chunk ${chunkId} in pack ${location.packId} does not match its id`,
       );
-    // A bulk reader reads each chunk once: kept, it would only push out what browsing reuses.
-    if (!bulk) this.cache.set(checkId ? checkedKey : uncheckedKey, plain);
+    // A reader of each chunk once (bulk, an export): kept, it would only push out what browsing reuses.
+    if (keep) this.cache.set(checkId ? checkedKey : uncheckedKey, plain);
     return plain;
   }
 
@@ -953,7 +960,11 @@ export class Repository {
   readContent(ref: ContentRef, options: ContentReadOptions = {}): Readable {
     const chunks = options.bulk
       ? this.bulkChunks(ref, Math.max(0, options.runsAhead ?? 0))
-      : this.chunkByChunk(ref, Math.max(1, options.readAhead ?? this.options.readAhead));
+      : this.chunkByChunk(
+          ref,
+          Math.max(1, options.readAhead ?? this.options.readAhead),
+          options.cache ?? true,
+        );
     async function* generate(): AsyncGenerator<Buffer> {
       const hash = createHash('sha256');
       let size = 0;
@@ -971,11 +982,11 @@ export class Repository {
     return Readable.from(generate(), { objectMode: false, highWaterMark: 1 });
   }
 
-  private async *chunkByChunk(ref: ContentRef, readAhead: number): AsyncGenerator<Buffer> {
+  private async *chunkByChunk(ref: ContentRef, readAhead: number, keep: boolean): AsyncGenerator<Buffer> {
     const inflight: Promise<Buffer>[] = [];
     let next = 0;
     const fetchNext = () => {
-      const read = this.readChunkAs(ref.chunks[next++]!, 'data', false);
+      const read = this.readChunkAs(ref.chunks[next++]!, 'data', false, false, keep);
       read.catch(() => undefined); // awaited below; this only keeps an abandoned prefetch quiet
       inflight.push(read);
     };

@@ -106,4 +106,27 @@ describe('bulk reads (restore, export)', () => {
     store.blobs.set(name, pack.subarray(0, 2 * MiB));
     await expect(read(repo, refs[0]!, { bulk: true })).rejects.toThrow(/shorter than the index says/);
   });
+
+  it('keeps what it read in the read cache unless told not to (an export reads each item once)', async () => {
+    const mails = Array.from({ length: 20 }, (_, i) => sampleMail(5000 + i));
+    const store = new CountingStore();
+    const writer = await openRepository({ store, tenantId, masterKey });
+    const refs: ContentRef[] = [];
+    for (const mail of mails) refs.push(await writer.putBuffer(mail));
+    await writer.flush();
+    // Segments smaller than a message: each chunk is its own request, so only the cache saves one.
+    const repo = await openRepository({ store, tenantId, masterKey, options: { readSegmentBytes: 1024 } });
+
+    // Not kept: reading the items again goes to storage again.
+    for (const [i, ref] of refs.entries())
+      expect((await read(repo, ref, { cache: false })).equals(mails[i]!)).toBe(true);
+    store.rangeReads = [];
+    for (const ref of refs) await read(repo, ref);
+    expect(store.rangeReads.length).toBeGreaterThan(0);
+
+    // Kept (the default, for browsing): the same reads need no request.
+    store.rangeReads = [];
+    for (const [i, ref] of refs.entries()) expect((await read(repo, ref)).equals(mails[i]!)).toBe(true);
+    expect(store.rangeReads).toEqual([]);
+  });
 });
