@@ -2,27 +2,16 @@ import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import {
   LocalMasterKey,
-  MemoryBlobStore,
-  openRepository,
   type ContentReadOptions,
   type ContentRef,
   type Repository,
 } from '../../../shared/repository';
 import { sampleMail } from '../../../shared/repository/sample-mail';
+import { storedItems } from '../../support/counting-store';
 
 const masterKey = new LocalMasterKey(Buffer.alloc(32, 5));
 const tenantId = '5e4d3c2b-1a09-4f8e-9d7c-6b5a49382716';
 const MiB = 1024 * 1024;
-
-/** A memory store that counts pack range reads and their sizes. */
-class CountingStore extends MemoryBlobStore {
-  rangeReads: number[] = [];
-
-  override async getRange(name: string, offset: number, count: number): Promise<Buffer> {
-    if (name.startsWith('packs/')) this.rangeReads.push(count);
-    return super.getRange(name, offset, count);
-  }
-}
 
 async function read(repo: Repository, ref: ContentRef, options?: ContentReadOptions): Promise<Buffer> {
   const parts: Buffer[] = [];
@@ -30,19 +19,7 @@ async function read(repo: Repository, ref: ContentRef, options?: ContentReadOpti
   return Buffer.concat(parts);
 }
 
-/** Writes `items` into a fresh repository (8 MiB packs), then opens it again as a reader would. */
-async function stored(
-  items: Buffer[],
-): Promise<{ store: CountingStore; repo: Repository; refs: ContentRef[] }> {
-  const store = new CountingStore();
-  const writer = await openRepository({ store, tenantId, masterKey });
-  const refs: ContentRef[] = [];
-  for (const item of items) refs.push(await writer.putBuffer(item));
-  await writer.flush();
-  const repo = await openRepository({ store, tenantId, masterKey, options: { cacheBytes: 0 } });
-  store.rangeReads = [];
-  return { store, repo, refs };
-}
+const stored = (items: Buffer[]) => storedItems(items, tenantId, masterKey);
 
 describe('bulk reads (restore, export)', () => {
   it('reads a large file back exactly, with one storage request per run of chunks instead of one per chunk', async () => {
@@ -109,13 +86,8 @@ describe('bulk reads (restore, export)', () => {
 
   it('keeps what it read in the read cache unless told not to (an export reads each item once)', async () => {
     const mails = Array.from({ length: 20 }, (_, i) => sampleMail(5000 + i));
-    const store = new CountingStore();
-    const writer = await openRepository({ store, tenantId, masterKey });
-    const refs: ContentRef[] = [];
-    for (const mail of mails) refs.push(await writer.putBuffer(mail));
-    await writer.flush();
     // Segments smaller than a message: each chunk is its own request, so only the cache saves one.
-    const repo = await openRepository({ store, tenantId, masterKey, options: { readSegmentBytes: 1024 } });
+    const { store, repo, refs } = await storedItems(mails, tenantId, masterKey, { readSegmentBytes: 1024 });
 
     // Not kept: reading the items again goes to storage again.
     for (const [i, ref] of refs.entries())

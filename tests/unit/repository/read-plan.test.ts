@@ -1,56 +1,15 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import {
-  LocalMasterKey,
-  MemoryBlobStore,
-  openRepository,
-  type ContentRef,
-  type ReadPlan,
-  type Repository,
-} from '../../../shared/repository';
+import { LocalMasterKey, type ContentRef, type ReadPlan, type Repository } from '../../../shared/repository';
 import { sampleMail } from '../../../shared/repository/sample-mail';
 import { mapWithConcurrency } from '../../../shared/concurrency/pool';
+import { storedItems } from '../../support/counting-store';
 
 const masterKey = new LocalMasterKey(Buffer.alloc(32, 7));
 const tenantId = '6f5e4d3c-2b1a-4098-8e7d-6c5b4a392817';
 const MiB = 1024 * 1024;
 
-/** A memory store that counts pack range reads and their bytes. */
-class CountingStore extends MemoryBlobStore {
-  rangeReads: number[] = [];
-  failPack?: string;
-
-  override async getRange(name: string, offset: number, count: number, into?: Buffer): Promise<Buffer> {
-    if (name.startsWith('packs/')) {
-      this.rangeReads.push(count);
-      if (this.failPack && name.includes(this.failPack)) throw new Error('storage is unavailable');
-    }
-    return super.getRange(name, offset, count, into);
-  }
-
-  get bytesRead(): number {
-    return this.rangeReads.reduce((sum, n) => sum + n, 0);
-  }
-
-  get packBytes(): number {
-    return [...this.blobs.entries()]
-      .filter(([name]) => name.startsWith('packs/'))
-      .reduce((sum, [, data]) => sum + data.length, 0);
-  }
-}
-
-async function stored(
-  items: Buffer[],
-): Promise<{ store: CountingStore; repo: Repository; refs: ContentRef[] }> {
-  const store = new CountingStore();
-  const writer = await openRepository({ store, tenantId, masterKey });
-  const refs: ContentRef[] = [];
-  for (const item of items) refs.push(await writer.putBuffer(item));
-  await writer.flush();
-  const repo = await openRepository({ store, tenantId, masterKey, options: { cacheBytes: 0 } });
-  store.rangeReads = [];
-  return { store, repo, refs };
-}
+const stored = (items: Buffer[]) => storedItems(items, tenantId, masterKey);
 
 async function readAll(plan: ReadPlan, ref: ContentRef): Promise<Buffer> {
   const parts: Buffer[] = [];
