@@ -111,12 +111,19 @@ export class ReadPlan {
   ): Promise<ReadPlan> {
     const plan = new ReadPlan(source, options);
     const uses = new Map<string, { id: Buffer; location: ChunkLocation; uses: number; first: number }>();
+    const unplaced = new Set<string>();
     let occurrence = 0;
     for (const ref of contents) {
       for (const chunkId of ref.chunks) {
         const known = uses.get(chunkId);
         if (known) known.uses += 1;
-        else uses.set(chunkId, { ...(await source.locate(chunkId)), uses: 1, first: occurrence });
+        else if (!unplaced.has(chunkId)) {
+          // A chunk the index does not have is left out: reading its item reports why, and the
+          // others are read as planned.
+          const located = await source.locate(chunkId).catch(() => undefined);
+          if (located) uses.set(chunkId, { ...located, uses: 1, first: occurrence });
+          else unplaced.add(chunkId);
+        }
         occurrence += 1;
       }
     }
@@ -183,7 +190,19 @@ export class ReadPlan {
       while (next < ref.chunks.length) {
         const chunkId = ref.chunks[next]!;
         const placed = this.chunks.get(chunkId);
-        if (!placed) throw new AppError('invalid', `chunk ${chunkId} is not in this read plan`);
+        if (!placed) {
+          // Not planned (not in the index when planned, or not one of the plan's contents): read
+          // alone, and a chunk still missing fails the read with the repository's reason.
+          const { id, location } = await this.source.locate(chunkId);
+          const sealed = await this.readRange(location.packId, location.offset, location.storedLength);
+          this.stats.chunksAlone += 1;
+          next += 1;
+          const chunk = await this.source.decode(chunkId, id, location, sealed);
+          hash.update(chunk);
+          size += chunk.length;
+          yield chunk;
+          continue;
+        }
         const { sealed, pinned } = await this.sealedBytes(placed);
         next += 1;
         let plain: Promise<Buffer>;

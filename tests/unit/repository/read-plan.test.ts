@@ -109,6 +109,17 @@ describe('read plans (restore, export)', () => {
     expect(store.bytesRead).toBeLessThanOrEqual(store.packBytes);
   });
 
+  it('plans around a chunk missing from the index: that item fails with the reason, the others read', async () => {
+    const files = [randomBytes(100 * 1024), randomBytes(100 * 1024)];
+    const { repo, refs } = await stored(files);
+    const missing: ContentRef = { size: 10, sha256: '0'.repeat(64), chunks: ['ab'.repeat(32)] };
+    const plan = await repo.planReads([refs[0]!, missing, refs[1]!]);
+    expect((await readAll(plan, refs[0]!)).equals(files[0]!)).toBe(true);
+    await expect(readAll(plan, missing)).rejects.toThrow(/not in the repository index/);
+    expect((await readAll(plan, refs[1]!)).equals(files[1]!)).toBe(true);
+    plan.close();
+  });
+
   it('fails the reads of a pack that cannot be read with the storage error, and others still read', async () => {
     const files = [randomBytes(10 * MiB), randomBytes(10 * MiB)];
     const { store, repo, refs } = await stored(files);
