@@ -45,8 +45,6 @@ interface Segment {
   packId: string;
   start: number;
   length: number;
-  /** Position in the plan: segments are fetched ahead in this order. */
-  order: number;
   /** Planned reads of its chunks not yet made (or given up). At 0 the segment is let go for good. */
   users: number;
   /** Stored bytes those reads still need. */
@@ -148,7 +146,6 @@ export class ReadPlan {
           packId: location.packId,
           start: location.offset,
           length: 0,
-          order: 0,
           users: 0,
           remaining: 0,
           done: false,
@@ -164,14 +161,9 @@ export class ReadPlan {
       firstUse.set(segment!, Math.min(firstUse.get(segment!) ?? first, first));
       plan.chunks.set(chunkId, { id, location, segment: segment! });
     }
+    // Fetched ahead in the order the reader first needs them.
     plan.sequence.sort((a, b) => firstUse.get(a)! - firstUse.get(b)!);
-    plan.sequence.forEach((s, order) => (s.order = order));
     return plan;
-  }
-
-  /** Bytes the plan reads if every segment is read once. */
-  get plannedBytes(): number {
-    return this.sequence.reduce((sum, s) => sum + s.length, 0);
   }
 
   /**
@@ -179,44 +171,36 @@ export class ReadPlan {
    * early gives up the rest of its chunks' planned reads.
    */
   read(ref: ContentRef): Readable {
-    return Readable.from(this.checked(ref), { objectMode: false, highWaterMark: 1 });
+    return verifiedContent(ref, this.chunksOf(ref));
   }
 
-  private async *checked(ref: ContentRef): AsyncGenerator<Buffer> {
-    const hash = createHash('sha256');
-    let size = 0;
+  private async *chunksOf(ref: ContentRef): AsyncGenerator<Buffer> {
     let next = 0;
     try {
       while (next < ref.chunks.length) {
         const chunkId = ref.chunks[next]!;
         const placed = this.chunks.get(chunkId);
+        let plain: Promise<Buffer>;
         if (!placed) {
           // Not planned (not in the index when planned, or not one of the plan's contents): read
           // alone, and a chunk still missing fails the read with the repository's reason.
           const { id, location } = await this.source.locate(chunkId);
-          const sealed = await this.readRange(location.packId, location.offset, location.storedLength);
           this.stats.chunksAlone += 1;
+          const sealed = await this.readRange(location.packId, location.offset, location.storedLength);
           next += 1;
-          const chunk = await this.source.decode(chunkId, id, location, sealed);
-          hash.update(chunk);
-          size += chunk.length;
-          yield chunk;
-          continue;
+          plain = this.source.decode(chunkId, id, location, sealed);
+        } else {
+          const { sealed, pinned } = await this.sealedBytes(placed);
+          next += 1;
+          try {
+            // Decryption reads `sealed` before the call returns: the segment may go right after.
+            plain = this.source.decode(chunkId, placed.id, placed.location, sealed);
+          } finally {
+            if (pinned) placed.segment.pins -= 1;
+            this.used(placed);
+          }
         }
-        const { sealed, pinned } = await this.sealedBytes(placed);
-        next += 1;
-        let plain: Promise<Buffer>;
-        try {
-          // Decryption reads `sealed` before the call returns: the segment may go right after.
-          plain = this.source.decode(chunkId, placed.id, placed.location, sealed);
-        } finally {
-          if (pinned) placed.segment.pins -= 1;
-          this.used(placed);
-        }
-        const chunk = await plain;
-        hash.update(chunk);
-        size += chunk.length;
-        yield chunk;
+        yield await plain;
       }
     } finally {
       for (; next < ref.chunks.length; next++) {
@@ -224,11 +208,6 @@ export class ReadPlan {
         if (placed) this.used(placed);
       }
     }
-    if (size !== ref.size || hash.digest('hex') !== ref.sha256)
-      throw new AppError(
-        'permanent',
-        `repository integrity check failed: content ${ref.sha256} read back differently`,
-      );
   }
 
   /** Gives up the planned read of a content that will not be read. */
@@ -363,4 +342,26 @@ export function truncatedPack(packId: string): AppError {
     'permanent',
     `repository integrity check failed: pack ${packId} is shorter than the index says`,
   );
+}
+
+/**
+ * A content's plaintext as a stream of its chunks, checked against its size and SHA-256 as it
+ * streams: the one check every content read makes (each chunk is also authenticated by AES-GCM).
+ */
+export function verifiedContent(ref: ContentRef, chunks: AsyncIterable<Buffer>): Readable {
+  async function* generate(): AsyncGenerator<Buffer> {
+    const hash = createHash('sha256');
+    let size = 0;
+    for await (const chunk of chunks) {
+      hash.update(chunk);
+      size += chunk.length;
+      yield chunk;
+    }
+    if (size !== ref.size || hash.digest('hex') !== ref.sha256)
+      throw new AppError(
+        'permanent',
+        `repository integrity check failed: content ${ref.sha256} read back differently`,
+      );
+  }
+  return Readable.from(generate(), { objectMode: false, highWaterMark: 1 });
 }

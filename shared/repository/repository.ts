@@ -41,7 +41,7 @@ import {
   type CompressionOptions,
 } from './compression';
 import { ByteLruCache } from './lru-cache';
-import { ReadPlan, truncatedPack, type ReadPlanOptions } from './read-plan';
+import { ReadPlan, truncatedPack, verifiedContent, type ReadPlanOptions } from './read-plan';
 import { WRONG_MASTER_KEY, type MasterKeyProvider, type WrappedKey } from './master-key';
 import {
   PACK_TRAILER_BYTES,
@@ -965,21 +965,7 @@ export class Repository {
           Math.max(1, options.readAhead ?? this.options.readAhead),
           options.cache ?? true,
         );
-    async function* generate(): AsyncGenerator<Buffer> {
-      const hash = createHash('sha256');
-      let size = 0;
-      for await (const chunk of chunks) {
-        hash.update(chunk);
-        size += chunk.length;
-        yield chunk;
-      }
-      if (size !== ref.size || hash.digest('hex') !== ref.sha256)
-        throw new AppError(
-          'permanent',
-          `repository integrity check failed: content ${ref.sha256} read back differently`,
-        );
-    }
-    return Readable.from(generate(), { objectMode: false, highWaterMark: 1 });
+    return verifiedContent(ref, chunks);
   }
 
   private async *chunkByChunk(ref: ContentRef, readAhead: number, keep: boolean): AsyncGenerator<Buffer> {
