@@ -22,7 +22,6 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
-import type { Readable } from 'node:stream';
 import { startAzurite, stopChild } from '../dev/azurite';
 import { withProcessSettings } from '../dev/host/process-settings';
 import { startSimulator, type RunningSimulator } from '../dev/simulator';
@@ -153,8 +152,8 @@ async function rawGraphRead(
   const before = graph.stats.requests;
   let bytes = 0;
   let items = 0;
-  const drain = async (stream: Readable) => {
-    for await (const chunk of stream) bytes += (chunk as Buffer).length;
+  const drain = async (stream: AsyncIterable<Uint8Array>) => {
+    for await (const chunk of stream) bytes += chunk.length;
   };
   const prefer = { Prefer: 'IdType="ImmutableId", odata.maxpagesize=100' };
   const readMailbox = async (userId: string) => {

@@ -1,4 +1,4 @@
-import type { Repository, TreeEntry } from '../repository';
+import type { PutOptions, Repository, TreeEntry } from '../repository';
 
 /**
  * A resource as the backup sees it: folders (with source ids and parents) and items in them. Both
@@ -77,6 +77,7 @@ export async function buildManifest(
   repository: Repository,
   previous: PreviousManifest | undefined,
   changes: ManifestChanges,
+  options: PutOptions = {},
 ): Promise<BuiltManifest> {
   const folderById = new Map(changes.folders.map((f) => [f.id, f]));
   // Current items: previous ones (unless their folder was enumerated in full, or they are removed),
@@ -163,7 +164,7 @@ export async function buildManifest(
     logicalBytes += item.entry.content?.size ?? 0;
   }
 
-  const builder = repository.treeBuilder();
+  const builder = repository.treeBuilder(options);
   const place = (parentPath: string[], parentId: string | null, depth: number): void => {
     if (depth > 64) return; // deeper than any real mailbox or drive: a cycle
     for (const entry of itemsByFolder.get(parentId) ?? []) builder.add(parentPath, entry);

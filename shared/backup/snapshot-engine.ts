@@ -1,6 +1,6 @@
 import { AppError } from '../errors/app-error';
 import type { TenantGraph } from '../graph/graph-client';
-import { newJobUsage, withJobUsage } from '../observability/job-usage';
+import { newJobUsage } from '../observability/job-usage';
 import type { Logger } from '../observability/logger';
 import { QueueNames, type JobQueue } from '../queues/job-queues';
 import type { Repository } from '../repository';
@@ -141,18 +141,17 @@ async function runUnderLease(
 
   let result;
   try {
-    result = await withJobUsage(usage, () =>
-      handler.runSlice({
-        resource,
-        graph,
-        repository,
-        previous,
-        state: run.handlerState,
-        outOfTime: () => deps.clock.now().getTime() >= deadline,
-        report,
-        log,
-      }),
-    );
+    result = await handler.runSlice({
+      resource,
+      graph: graph.forJob(usage),
+      repository,
+      usage,
+      previous,
+      state: run.handlerState,
+      outOfTime: () => deps.clock.now().getTime() >= deadline,
+      report,
+      log,
+    });
   } catch (error) {
     if (error instanceof AppError && resourceLevelFailures.has(error.code)) {
       await repository.flush();

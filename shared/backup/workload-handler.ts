@@ -1,4 +1,5 @@
 import type { TenantGraph } from '../graph/graph-client';
+import type { JobUsage } from '../observability/job-usage';
 import type { Logger } from '../observability/logger';
 import type { Repository } from '../repository';
 import type { Resource, ResourceKind } from '../resources/resource';
@@ -26,6 +27,11 @@ export interface SnapshotSlice {
   resource: Resource;
   graph: TenantGraph;
   repository: Repository;
+  /**
+   * This job's counters. `graph` counts into them already; pass them to the repository's put
+   * methods (`{ usage }`), whose writer other jobs of the tenant share.
+   */
+  usage: JobUsage;
   previous: PreviousSnapshot | undefined;
   /** What this handler returned at its last yield; undefined on the first slice. */
   state: unknown;

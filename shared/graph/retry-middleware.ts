@@ -1,6 +1,6 @@
-import type { Context, Middleware } from '@microsoft/microsoft-graph-client';
+import type { Context, Middleware, MiddlewareOptions } from '@microsoft/microsoft-graph-client';
 import { AdaptiveLimit, type LimitOutcome } from '../concurrency/adaptive-limit';
-import { currentJobUsage } from '../observability/job-usage';
+import type { JobUsage } from '../observability/job-usage';
 import { isNetworkError } from './graph-errors';
 import { mailboxOf } from './mailbox-concurrency-middleware';
 import type { GraphStats, TenantGate } from './tenant-gate';
@@ -46,6 +46,15 @@ const idempotent = new Set(['GET', 'HEAD', 'PUT', 'DELETE', 'OPTIONS']);
  * while a throttle is in force (Microsoft's scan guidance), and retries idempotent requests whose
  * connection broke.
  */
+/**
+ * A request's job (see `TenantGraph.forJob`): the middleware counts the request's attempts and
+ * throttled answers into its usage. Passed with the request, not looked up from async context,
+ * which would put a hook on every promise the process makes.
+ */
+export class JobUsageOption implements MiddlewareOptions {
+  constructor(readonly usage: JobUsage) {}
+}
+
 export class RetryMiddleware implements Middleware {
   private next: Middleware | undefined;
 
@@ -66,6 +75,9 @@ export class RetryMiddleware implements Middleware {
     const replayable = isReplayable(context);
     const url = typeof context.request === 'string' ? context.request : context.request.url;
     const limit = mailboxOf(url) === undefined ? this.sharedBucket : undefined;
+    const usage = (
+      context.middlewareControl?.getMiddlewareOptions(JobUsageOption) as JobUsageOption | undefined
+    )?.usage;
     let attempt = 1;
     let throttleWaitMs = 0;
     for (;;) {
@@ -73,7 +85,6 @@ export class RetryMiddleware implements Middleware {
       const slot = await limit?.acquire();
       await this.gate.ready();
       this.stats.requests++;
-      const usage = currentJobUsage();
       if (usage) usage.graphRequests++;
       let outcome: LimitOutcome = 'ignored';
       try {

@@ -1,8 +1,8 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
-
 /**
  * What one job used, when many jobs of one tenant share a Graph client and a repository writer in
- * one process: each job runs in its own context, and the shared pieces add to the current one.
+ * one process. The job's counters travel with its calls (`TenantGraph.forJob`, the repository's
+ * put options) rather than in async context: an AsyncLocalStorage would put a hook on every
+ * promise the process makes, which a backup makes by the million.
  */
 export interface JobUsage {
   graphRequests: number;
@@ -14,18 +14,6 @@ export interface JobUsage {
   newChunkBytes: number;
 }
 
-const storage = new AsyncLocalStorage<JobUsage>();
-
 export function newJobUsage(): JobUsage {
   return { graphRequests: 0, graphThrottled: 0, storedBytes: 0, newChunks: 0, newChunkBytes: 0 };
-}
-
-/** Runs `work` with `usage` as the current job's counters. */
-export function withJobUsage<T>(usage: JobUsage, work: () => Promise<T>): Promise<T> {
-  return storage.run(usage, work);
-}
-
-/** The current job's counters, if a job is running. */
-export function currentJobUsage(): JobUsage | undefined {
-  return storage.getStore();
 }

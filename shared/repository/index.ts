@@ -17,6 +17,7 @@ export {
   type RepositoryStats,
   type VerifyReport,
   type ByteSource,
+  type PutOptions,
 } from './repository';
 export { ReadPlan, type ReadPlanOptions, type ReadPlanStats } from './read-plan';
 export { TreeBuilder, type ContentRef, type EntryKind, type Tree, type TreeEntry } from './tree';

@@ -1,4 +1,4 @@
-import { currentJobUsage } from '../observability/job-usage';
+import type { JobUsage } from '../observability/job-usage';
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { Readable } from 'node:stream';
 import type { BlobServiceClient } from '@azure/storage-blob';
@@ -236,6 +236,15 @@ export interface VerifyReport {
 }
 
 export type ByteSource = AsyncIterable<Uint8Array> | Iterable<Uint8Array>;
+
+/** Options of the put methods. */
+export interface PutOptions {
+  /**
+   * The job the content is for, when jobs share this writer: its new chunks and stored bytes are
+   * counted into its usage too (the writer's own counters count everything).
+   */
+  usage?: JobUsage;
+}
 
 const CONFIG_BLOB = 'config';
 /** One network read a stream may hand over beyond a full chunk. */
@@ -648,13 +657,13 @@ export class Repository {
   }
 
   /** Stores an item held in memory: one chunk if small, content-defined chunks otherwise. */
-  async putBuffer(data: Uint8Array): Promise<ContentRef> {
+  async putBuffer(data: Uint8Array, options: PutOptions = {}): Promise<ContentRef> {
     if (data.length <= this.options.smallItemLimit) {
       const buffer = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-      const id = await this.putChunk('data', buffer);
+      const id = await this.putChunk('data', buffer, options.usage);
       return { size: data.length, chunks: [id], sha256: createHash('sha256').update(buffer).digest('hex') };
     }
-    return this.putStream([data]);
+    return this.putStream([data], options);
   }
 
   /**
@@ -663,7 +672,8 @@ export class Repository {
    * whole chunk. Pieces are referenced, not copied, until stored: a source must not change a
    * piece after yielding it (Node streams never do).
    */
-  async putStream(source: ByteSource | Readable): Promise<ContentRef> {
+  async putStream(source: ByteSource | Readable, options: PutOptions = {}): Promise<ContentRef> {
+    const usage = options.usage;
     const hash = createHash('sha256');
     const chunks: string[] = [];
     let size = 0;
@@ -681,16 +691,16 @@ export class Repository {
         const buffered = head;
         head = undefined;
         for (const part of buffered)
-          for (const chunk of chunker.pushParts(part)) chunks.push(await this.putChunk('data', chunk));
+          for (const chunk of chunker.pushParts(part)) chunks.push(await this.putChunk('data', chunk, usage));
         continue;
       }
-      for (const chunk of chunker!.pushParts(bytes)) chunks.push(await this.putChunk('data', chunk));
+      for (const chunk of chunker!.pushParts(bytes)) chunks.push(await this.putChunk('data', chunk, usage));
     }
     if (head) {
-      chunks.push(await this.putChunk('data', head));
+      chunks.push(await this.putChunk('data', head, usage));
     } else {
       const last = chunker!.finishParts();
-      if (last) chunks.push(await this.putChunk('data', last));
+      if (last) chunks.push(await this.putChunk('data', last, usage));
     }
     return { size, chunks, sha256: hash.digest('hex') };
   }
@@ -702,7 +712,8 @@ export class Repository {
    * the caller knows (a message's MIME parts), so that an equal part in another item, cut the same
    * way, is the same chunk. Empty segments are skipped.
    */
-  async putSegments(segments: readonly Uint8Array[]): Promise<ContentRef> {
+  async putSegments(segments: readonly Uint8Array[], options: PutOptions = {}): Promise<ContentRef> {
+    const usage = options.usage;
     const hash = createHash('sha256');
     const chunks: string[] = [];
     let size = 0;
@@ -712,25 +723,25 @@ export class Repository {
       hash.update(bytes);
       size += bytes.length;
       if (bytes.length <= this.options.smallItemLimit) {
-        chunks.push(await this.putChunk('data', bytes));
+        chunks.push(await this.putChunk('data', bytes, usage));
         continue;
       }
       const chunker = new ContentDefinedChunker(this.gear, this.options.chunker);
-      for (const chunk of chunker.pushParts(bytes)) chunks.push(await this.putChunk('data', chunk));
+      for (const chunk of chunker.pushParts(bytes)) chunks.push(await this.putChunk('data', chunk, usage));
       const last = chunker.finishParts();
-      if (last) chunks.push(await this.putChunk('data', last));
+      if (last) chunks.push(await this.putChunk('data', last, usage));
     }
     return { size, chunks, sha256: hash.digest('hex') };
   }
 
   /** Stores a folder tree; returns its id (equal folders, equal ids). */
-  async putTree(tree: Tree): Promise<string> {
-    return this.putChunk('tree', encodeTree(tree));
+  async putTree(tree: Tree, options: PutOptions = {}): Promise<string> {
+    return this.putChunk('tree', encodeTree(tree), options.usage);
   }
 
   /** A builder fed items folder by folder; `finish()` writes the trees and returns the root id. */
-  treeBuilder(): TreeBuilder {
-    return new TreeBuilder(this);
+  treeBuilder(options: PutOptions = {}): TreeBuilder {
+    return new TreeBuilder({ putTree: (tree) => this.putTree(tree, options) });
   }
 
   /**
@@ -1174,7 +1185,11 @@ export class Repository {
    * piece by piece, and joined only if they are compressed, so a chunk that is already stored or
    * does not compress is never copied into one buffer.
    */
-  private async putChunk(type: ChunkType, chunk: Buffer | readonly Buffer[]): Promise<string> {
+  private async putChunk(
+    type: ChunkType,
+    chunk: Buffer | readonly Buffer[],
+    usage: JobUsage | undefined,
+  ): Promise<string> {
     this.throwIfFailed();
     const pieces = Buffer.isBuffer(chunk) ? [chunk] : chunk;
     const plainLength = pieces.reduce((sum, piece) => sum + piece.length, 0);
@@ -1208,7 +1223,6 @@ export class Repository {
     this.index.add(id, { ...entry, packId: this.current.packId });
     this.counters.newChunks += 1;
     this.counters.newChunkBytes += plainLength;
-    const usage = currentJobUsage();
     if (usage) {
       usage.newChunks += 1;
       usage.storedBytes += sealedLength;

@@ -166,7 +166,7 @@ async function download(
       `/drives/${encodeURIComponent(driveId)}/items/${encodeURIComponent(item.id)}/content`,
       { what: `download ${item.name ?? item.id}` },
     );
-    const content = await slice.repository.putStream(stream);
+    const content = await slice.repository.putStream(stream, { usage: slice.usage });
     if (item.size !== undefined && content.size !== item.size) {
       slice.report.skip(
         item.name ?? item.id,

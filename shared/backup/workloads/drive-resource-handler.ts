@@ -125,12 +125,17 @@ export class DriveResourceHandler implements WorkloadHandler {
     await this.extra?.collect(slice, previous, changes);
 
     const folders = this.currentFolders(state, previous, changes);
-    const built = await buildManifest(slice.repository, previous, {
-      folders,
-      upserts: changes.upserts,
-      removed: changes.removed,
-      completeFolders: changes.complete,
-    });
+    const built = await buildManifest(
+      slice.repository,
+      previous,
+      {
+        folders,
+        upserts: changes.upserts,
+        removed: changes.removed,
+        completeFolders: changes.complete,
+      },
+      { usage: slice.usage },
+    );
     slice.report.added(built.added);
     slice.report.changed(built.changed);
     slice.report.removed(built.removed);

@@ -78,7 +78,9 @@ export class GroupConversations implements ExtraCollector {
             slice.report.skip(thread.topic || thread.id, 'deleted before it could be read');
             continue;
           }
-          const content = await slice.repository.putBuffer(Buffer.from(JSON.stringify(document), 'utf8'));
+          const content = await slice.repository.putBuffer(Buffer.from(JSON.stringify(document), 'utf8'), {
+            usage: slice.usage,
+          });
           entry = {
             name: `thread:${thread.id}`,
             kind: 'message',

@@ -3,7 +3,7 @@ import type { ByteBudget } from '../../concurrency/byte-budget';
 import { mapWithConcurrency } from '../../concurrency/pool';
 import type { TenantGraph } from '../../graph/graph-client';
 import type { Readable } from 'node:stream';
-import type { ByteSource, ContentRef, Repository, TreeEntry } from '../../repository';
+import type { ByteSource, ContentRef, PutOptions, Repository, TreeEntry } from '../../repository';
 import {
   buildManifest,
   loadPreviousManifest,
@@ -219,12 +219,17 @@ export class MailboxHandler implements WorkloadHandler {
       return { kind: 'yield', state: { ...mail, upserts: [...upserts], removed: [...removed] } };
     }
 
-    const built = await buildManifest(slice.repository, previous, {
-      folders: state.folders,
-      upserts,
-      removed,
-      completeFolders: new Set(state.complete),
-    });
+    const built = await buildManifest(
+      slice.repository,
+      previous,
+      {
+        folders: state.folders,
+        upserts,
+        removed,
+        completeFolders: new Set(state.complete),
+      },
+      { usage: slice.usage },
+    );
     slice.report.added(built.added);
     slice.report.changed(built.changed);
     slice.report.removed(built.removed);
@@ -349,7 +354,7 @@ export class MailboxHandler implements WorkloadHandler {
             held <= limit ? 2 * held + 64 * 1024 : slice.repository.bufferBytesFor(mime.length),
           );
           try {
-            return await storeMime(slice.repository, mime.body, limit);
+            return await storeMime(slice.repository, mime.body, limit, { usage: slice.usage });
           } finally {
             grant?.release();
           }
@@ -401,6 +406,7 @@ export async function storeMime(
   repository: Repository,
   mime: Readable | ByteSource,
   limit = PART_AWARE_LIMIT,
+  options: PutOptions = {},
 ): Promise<ContentRef> {
   const iterator: AsyncIterator<Uint8Array> | Iterator<Uint8Array> =
     Symbol.asyncIterator in mime
@@ -408,20 +414,31 @@ export async function storeMime(
       : (mime as Iterable<Uint8Array>)[Symbol.iterator]();
   const head: Buffer[] = [];
   let size = 0;
-  for (;;) {
-    const next = await iterator.next();
-    if (next.done) return repository.putSegments(splitMime(Buffer.concat(head, size)));
-    const piece = asBuffer(next.value);
-    head.push(piece);
-    size += piece.length;
-    if (size > limit) {
-      async function* whole(): AsyncGenerator<Buffer> {
-        yield* head.splice(0);
-        for (let rest = await iterator.next(); !rest.done; rest = await iterator.next())
-          yield asBuffer(rest.value);
+  let readToEnd = false;
+  try {
+    for (;;) {
+      const next = await iterator.next();
+      if (next.done) {
+        readToEnd = true;
+        return await repository.putSegments(splitMime(Buffer.concat(head, size)), options);
       }
-      return repository.putStream(whole());
+      const piece = asBuffer(next.value);
+      head.push(piece);
+      size += piece.length;
+      if (size > limit) {
+        async function* whole(): AsyncGenerator<Buffer> {
+          yield* head.splice(0);
+          for (let rest = await iterator.next(); !rest.done; rest = await iterator.next())
+            yield asBuffer(rest.value);
+          readToEnd = true;
+        }
+        return await repository.putStream(whole(), options);
+      }
     }
+  } finally {
+    // Stopped part-way (the repository failed): cancel the rest of the download, so its
+    // connection is not held until the response is collected.
+    if (!readToEnd) await Promise.resolve(iterator.return?.()).catch(() => undefined);
   }
 }
 
