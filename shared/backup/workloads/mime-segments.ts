@@ -61,13 +61,13 @@ function scanEntity(
   options: MimeSegmentOptions,
   out: [number, number][],
 ): void {
-  const bodyStart = headerEnd(buffer, start, end);
-  if (bodyStart === undefined) return; // headers only (or not a message at all): nothing to cut
-  const headers = unfold(buffer.toString('latin1', start, bodyStart));
-  const contentType = headerValue(headers, 'content-type')?.toLowerCase() ?? 'text/plain';
-  const mediaType = contentType.split(';', 1)[0]!.trim();
+  const headers = scanHeaders(buffer, start, end);
+  if (!headers) return; // headers only (or not a message at all): nothing to cut
+  const { bodyStart } = headers;
+  const contentType = headers.contentType ?? '';
+  const mediaType = (contentType.split(';', 1)[0]!.trim() || 'text/plain').toLowerCase();
   if (depth < options.maxDepth && mediaType.startsWith('multipart/')) {
-    const boundary = parameter(headerValue(headers, 'content-type') ?? '', 'boundary');
+    const boundary = parameter(contentType, 'boundary');
     if (boundary) {
       for (const [partStart, partEnd] of multipartParts(buffer, bodyStart, end, boundary))
         scanEntity(buffer, partStart, partEnd, depth + 1, options, out);
@@ -77,7 +77,7 @@ function scanEntity(
   if (depth < options.maxDepth && mediaType === 'message/rfc822') {
     // An attached message, unencoded (base64 is not allowed for message/rfc822, but some mailers
     // use it: then it is a leaf like any other encoded body).
-    const encoding = (headerValue(headers, 'content-transfer-encoding') ?? '7bit').trim().toLowerCase();
+    const encoding = (headers.transferEncoding ?? '7bit').trim().toLowerCase();
     if (encoding === '7bit' || encoding === '8bit' || encoding === 'binary') {
       const before = out.length;
       scanEntity(buffer, bodyStart, end, depth + 1, options, out);
@@ -87,26 +87,73 @@ function scanEntity(
   if (end - bodyStart >= options.minPartBytes) out.push([bodyStart, end]);
 }
 
-/** Where the body starts (after the first empty line), or undefined when there is no empty line. */
-function headerEnd(buffer: Buffer, start: number, end: number): number | undefined {
+const CONTENT_TYPE = Buffer.from('content-type', 'latin1');
+const TRANSFER_ENCODING = Buffer.from('content-transfer-encoding', 'latin1');
+
+interface EntityHeaders {
+  /** Where the body starts: after the first empty line. */
+  bodyStart: number;
+  /** The first Content-Type's value, unfolded (continuation lines joined), as latin1 text. */
+  contentType?: string;
+  transferEncoding?: string;
+}
+
+/**
+ * The entity's header block in [start, end), walked line by line over the bytes: where the body
+ * starts, and the two headers the cut needs. Only their values become strings, not the whole
+ * block: a message's own headers (Received lines, authentication results) run to kilobytes.
+ * Undefined when there is no empty line.
+ */
+function scanHeaders(buffer: Buffer, start: number, end: number): EntityHeaders | undefined {
+  const found: Omit<EntityHeaders, 'bodyStart'> = {};
   let line = start;
   while (line < end) {
     const lf = buffer.indexOf(LF, line);
     if (lf < 0 || lf >= end) return undefined;
-    const length = lf - line - (lf > line && buffer[lf - 1] === CR ? 1 : 0);
-    if (length === 0) return lf + 1;
+    const lineEnd = lf > line && buffer[lf - 1] === CR ? lf - 1 : lf;
+    if (lineEnd === line) return { bodyStart: lf + 1, ...found };
+    if (found.contentType === undefined && nameAt(buffer, line, lineEnd, CONTENT_TYPE)) {
+      found.contentType = unfoldedValue(buffer, line + CONTENT_TYPE.length, lineEnd, lf + 1, end);
+    } else if (found.transferEncoding === undefined && nameAt(buffer, line, lineEnd, TRANSFER_ENCODING)) {
+      found.transferEncoding = unfoldedValue(buffer, line + TRANSFER_ENCODING.length, lineEnd, lf + 1, end);
+    }
     line = lf + 1;
   }
   return undefined;
 }
 
-function unfold(headers: string): string {
-  return headers.replace(/\r?\n(?=[ \t])/g, '');
+/** Whether the line [line, lineEnd) is header `name` (lower case): the name in any case, blanks, a colon. */
+function nameAt(buffer: Buffer, line: number, lineEnd: number, name: Buffer): boolean {
+  if (lineEnd - line <= name.length) return false;
+  for (let i = 0; i < name.length; i++) {
+    const byte = buffer[line + i]!;
+    // ASCII letters compare case-insensitively; the name's '-' only equals itself.
+    if ((byte >= 0x41 && byte <= 0x5a ? byte + 0x20 : byte) !== name[i]) return false;
+  }
+  let p = line + name.length;
+  while (p < lineEnd && (buffer[p] === 0x20 || buffer[p] === 0x09)) p++;
+  return buffer[p] === 0x3a; // ':'
 }
 
-function headerValue(headers: string, name: string): string | undefined {
-  const match = new RegExp(`^${name}[ \\t]*:(.*)$`, 'im').exec(headers);
-  return match?.[1];
+/**
+ * A header's value: the rest of its line after the colon, then each continuation line (one that
+ * starts with a space or tab) with the line break before it removed (RFC 5322 unfolding).
+ */
+function unfoldedValue(
+  buffer: Buffer,
+  afterName: number,
+  lineEnd: number,
+  next: number,
+  end: number,
+): string {
+  let value = buffer.toString('latin1', buffer.indexOf(0x3a, afterName) + 1, lineEnd);
+  while (next < end && (buffer[next] === 0x20 || buffer[next] === 0x09)) {
+    const lf = buffer.indexOf(LF, next);
+    const stop = lf < 0 || lf >= end ? end : lf;
+    value += buffer.toString('latin1', next, stop > next && buffer[stop - 1] === CR ? stop - 1 : stop);
+    next = stop + 1;
+  }
+  return value;
 }
 
 /** A parameter of a structured header (`boundary="x"` or `boundary=x`), or undefined. */

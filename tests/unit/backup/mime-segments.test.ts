@@ -92,6 +92,20 @@ describe('cutting MIME at part boundaries', () => {
     expect(join(splitMime(mime)).equals(mime)).toBe(true);
   });
 
+  it('reads header names in any case, folded values, and the first Content-Type only', () => {
+    const image = base64Body(8, 5_000);
+    const mime = Buffer.from(
+      // A look-alike name first, the real header in capitals with a blank before its colon and
+      // the boundary on a continuation line, then a second Content-Type that must not count.
+      'X-Content-Type: text/plain\r\nContent-TypeX: text/plain\r\n' +
+        'CONTENT-TYPE : multipart/mixed;\r\n boundary=\r\n\t"q1"\r\ncontent-type: text/plain\r\n\r\n' +
+        `--q1\r\ncontent-type: image/png\r\nCONTENT-TRANSFER-ENCODING:\r\n base64\r\n\r\n${image}\r\n--q1--\r\n`,
+      'latin1',
+    );
+    expect(bodies(mime)).toEqual([image]);
+    expect(join(splitMime(mime)).equals(mime)).toBe(true);
+  });
+
   it('leaves small parts with their neighbours and does not cut what is not MIME', () => {
     const small = exchangeMessage('Subject: x\r\n', base64Body(5, 600));
     expect(splitMime(small)).toEqual([small]);
