@@ -41,12 +41,6 @@ const retryableStatus = new Set([429, 503, 504]);
 const idempotent = new Set(['GET', 'HEAD', 'PUT', 'DELETE', 'OPTIONS']);
 
 /**
- * Replaces the SDK's RetryHandler: honours `Retry-After` on 429/503/504 for as long as the policy
- * allows (throttling must slow a job down, not fail it), pauses every request to the same tenant
- * while a throttle is in force (Microsoft's scan guidance), and retries idempotent requests whose
- * connection broke.
- */
-/**
  * A request's job (see `TenantGraph.forJob`): the middleware counts the request's attempts and
  * throttled answers into its usage. Passed with the request, not looked up from async context,
  * which would put a hook on every promise the process makes.
@@ -55,6 +49,12 @@ export class JobUsageOption implements MiddlewareOptions {
   constructor(readonly usage: JobUsage) {}
 }
 
+/**
+ * Replaces the SDK's RetryHandler: honours `Retry-After` on 429/503/504 for as long as the policy
+ * allows (throttling must slow a job down, not fail it), pauses every request to the same tenant
+ * while a throttle is in force (Microsoft's scan guidance), and retries idempotent requests whose
+ * connection broke.
+ */
 export class RetryMiddleware implements Middleware {
   private next: Middleware | undefined;
 
