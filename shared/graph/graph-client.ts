@@ -168,8 +168,8 @@ export function createTenantGraph(
         if (!response.ok) throw await graphErrorOf(response);
         const header = response.headers.get('content-length');
         const length = header === null ? Number.NaN : Number(header);
-        const body: AsyncIterable<Uint8Array> =
-          (response.body as WebReadableStream<Uint8Array> | null) ?? emptyBody();
+        const stream = response.body as WebReadableStream<Uint8Array> | null;
+        const body = stream ? lockedBody(stream) : emptyBody();
         return { body, length: Number.isSafeInteger(length) && length >= 0 ? length : undefined };
       });
 
@@ -209,6 +209,16 @@ export function createTenantGraph(
 }
 
 async function* emptyBody(): AsyncGenerator<Uint8Array> {}
+
+/**
+ * The body with its reader taken now. fetch (undici) cancels a body nobody has started reading
+ * once its Response is garbage collected, and the body then ends early without an error; a
+ * download can wait a while for its memory grant before it reads, and only the body is kept.
+ */
+function lockedBody(stream: WebReadableStream<Uint8Array>): AsyncIterable<Uint8Array> {
+  const iterator = stream[Symbol.asyncIterator]();
+  return { [Symbol.asyncIterator]: () => iterator };
+}
 
 /** A non-2xx raw response as the SDK's own error (what the other calls throw), for one translation. */
 async function graphErrorOf(response: Response): Promise<GraphError> {

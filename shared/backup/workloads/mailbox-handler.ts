@@ -354,7 +354,14 @@ export class MailboxHandler implements WorkloadHandler {
             held <= limit ? 2 * held + 64 * 1024 : slice.repository.bufferBytesFor(mime.length),
           );
           try {
-            return await storeMime(slice.repository, mime.body, limit, { usage: slice.usage });
+            const stored = await storeMime(slice.repository, mime.body, limit, { usage: slice.usage });
+            // A body that ended early must never pass for the message (skipped with the reason).
+            if (mime.length !== undefined && stored.size !== mime.length)
+              throw new AppError(
+                'permanent',
+                `downloaded ${stored.size} bytes of a message Graph announced at ${mime.length}`,
+              );
+            return stored;
           } finally {
             grant?.release();
           }
