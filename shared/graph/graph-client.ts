@@ -71,8 +71,13 @@ export interface GraphDownload {
    * piece (about 16 KiB over TLS), which a backup reads by the hundred thousand.
    */
   body: AsyncIterable<Uint8Array>;
-  /** Content-Length, when Graph sent one. */
+  /** Content-Length, when Graph sent one: a size hint (with a content encoding, the encoded size). */
   length: number | undefined;
+  /**
+   * How many bytes the body will yield, when that is known: the Content-Length of a response
+   * without a content encoding (fetch decodes gzip and the like, so then the count differs).
+   */
+  exactLength: number | undefined;
 }
 
 export interface GraphClientFactoryOptions {
@@ -170,7 +175,9 @@ export function createTenantGraph(
         const length = header === null ? Number.NaN : Number(header);
         const stream = response.body as WebReadableStream<Uint8Array> | null;
         const body = stream ? lockedBody(stream) : emptyBody();
-        return { body, length: Number.isSafeInteger(length) && length >= 0 ? length : undefined };
+        const known = Number.isSafeInteger(length) && length >= 0 ? length : undefined;
+        const encoding = (response.headers.get('content-encoding') ?? 'identity').trim().toLowerCase();
+        return { body, length: known, exactLength: encoding === 'identity' ? known : undefined };
       });
 
     return {

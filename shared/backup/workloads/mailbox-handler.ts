@@ -356,10 +356,10 @@ export class MailboxHandler implements WorkloadHandler {
           try {
             const stored = await storeMime(slice.repository, mime.body, limit, { usage: slice.usage });
             // A body that ended early must never pass for the message (skipped with the reason).
-            if (mime.length !== undefined && stored.size !== mime.length)
+            if (mime.exactLength !== undefined && stored.size !== mime.exactLength)
               throw new AppError(
                 'permanent',
-                `downloaded ${stored.size} bytes of a message Graph announced at ${mime.length}`,
+                `downloaded ${stored.size} bytes of a message Graph announced at ${mime.exactLength}`,
               );
             return stored;
           } finally {
