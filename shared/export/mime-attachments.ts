@@ -13,7 +13,6 @@ export interface OmittedAttachment {
   size: number;
 }
 
-/** The header naming each omitted attachment, one line per attachment. */
 /** 1 for the characters of the base64 alphabet (padding and line breaks are not data). */
 const BASE64_ALPHABET = new Uint8Array(256);
 for (const c of 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/')
@@ -26,6 +25,7 @@ function base64Symbols(chunk: Buffer): number {
   return count;
 }
 
+/** The header naming each omitted attachment, one line per attachment. */
 export const OMITTED_ATTACHMENT_HEADER = 'X-M365-Backup-Omitted-Attachment';
 
 /** Text parts are the body (mailparser's rule): text/plain or text/html not marked as an attachment. */

@@ -41,6 +41,8 @@ const ZIP64_ENTRY_THRESHOLD = MAX_32 - 64 * 1024 * 1024;
 /** Deflate output handed back per round trip to zlib's thread pool (zlib's default is 16 KiB). */
 const DEFLATE_CHUNK_BYTES = 256 * 1024;
 
+const MIN_DEFLATE_CHUNK_BYTES = 16 * 1024;
+
 /**
  * The deflate stream's output buffer for an entry: zlib allocates one of this size up front, so a
  * small entry (a message without its attachments, a few KB) gets one near its size, not 256 KiB:
@@ -50,7 +52,6 @@ function deflateChunkBytes(size: number | undefined): number {
   if (size === undefined) return DEFLATE_CHUNK_BYTES;
   return Math.min(DEFLATE_CHUNK_BYTES, Math.max(MIN_DEFLATE_CHUNK_BYTES, size + 1024));
 }
-const MIN_DEFLATE_CHUNK_BYTES = 16 * 1024;
 
 export interface ZipEntryOptions {
   /** Modification time (DOS time in the local zone, plus the UTC "UT" extra field). */
