@@ -18,29 +18,23 @@
  * the host prints, with a marker line before each export). Results: stdout and
  * bench/results/restore.json.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
+import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
 import { join, resolve } from 'node:path';
-import { createInterface } from 'node:readline';
 import type { Attachment } from 'mailparser';
 import { startAzurite, stopChild } from '../dev/azurite';
-import { withProcessSettings } from '../dev/host/process-settings';
 import { startSimulator } from '../dev/simulator';
 import type { TenantShape } from '../dev/simulator/generator/contract';
-import { ensureTlsMaterial } from '../dev/simulator/tls';
-import { createBackupCore } from '../shared/backup/backup-core';
 import { backUpNow } from '../shared/backup/scheduler';
 import type { SnapshotRecord } from '../shared/backup/snapshot-record';
-import { SnapshotStore } from '../shared/backup/snapshot-store';
 import { mapWithConcurrency } from '../shared/concurrency/pool';
 import { createExportJob } from '../shared/export/export-engine';
 import type { ExportJob } from '../shared/export/export-job';
 import { ExportJobStore } from '../shared/export/export-store';
 import { GraphClientFactory, type TenantGraph } from '../shared/graph/graph-client';
 import { silentLogger } from '../shared/observability/logger';
-import { StorageJobQueue } from '../shared/queues/job-queues';
 import {
   LocalMasterKey,
   containerNameForTenant,
@@ -48,19 +42,27 @@ import {
   type Repository,
   type TreeEntry,
 } from '../shared/repository';
-import { resourceIdOf, type Resource, type ResourceKind } from '../shared/resources/resource';
-import { ResourceStore } from '../shared/resources/resource-store';
+import { type ResourceKind } from '../shared/resources/resource';
 import { FRAGMENT_BYTES, SIMPLE_UPLOAD_BYTES } from '../shared/restore/drive-restorer';
 import { addAttachment, messageCreateRequest } from '../shared/restore/mail-restorer';
 import { putFragment, encodePath } from '../shared/restore/restore-context';
-import { createRestoreCore } from '../shared/restore/restore-core';
 import { createRestoreJob, queueRestoreJob } from '../shared/restore/restore-engine';
 import type { RestoreJob, RestoreTarget } from '../shared/restore/restore-job';
 import { createStorageClients } from '../shared/storage/storage-clients';
-import { Tables } from '../shared/storage/tables';
-import { TenantStore } from '../shared/tenants/tenant-store';
 import { systemClock } from '../shared/time/clock';
 import { BENCH_MASTER_KEY, putBenchTenant, writeBenchSettings } from './bench-stack';
+import {
+  benchRestoreCore,
+  benchStores,
+  currentRss,
+  peakRss,
+  protectUserResource,
+  relaunchTrustingSimulatorCa,
+  resetPeakRss,
+  startHost,
+  waitFor,
+  waitForSnapshot,
+} from './restore-host';
 
 const repoRoot = resolve(__dirname, '../..');
 const SCALE = Number(process.env.BENCH_SCALE ?? 1);
@@ -95,110 +97,6 @@ function shape(scale: number): TenantShape {
 const round = (value: number, digits = 1) => Math.round(value * 10 ** digits) / 10 ** digits;
 const mb = (bytes: number) => bytes / 1e6;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** Starts a new peak-RSS measurement of a process (Linux: "5" to clear_refs resets VmHWM). */
-function resetPeakRss(pid: number): void {
-  writeFileSync(`/proc/${pid}/clear_refs`, '5');
-}
-
-/** Peak resident set of a process (Linux VmHWM), bytes. */
-function peakRss(pid: number): number {
-  const match = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return match ? Number(match[1]) * 1024 : 0;
-}
-
-/** Current resident set of a process (Linux VmRSS), bytes: what a finished job left behind. */
-function currentRss(pid: number): number {
-  const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return match ? Number(match[1]) * 1024 : 0;
-}
-
-async function startHost(settingsFile: string, env: Record<string, string>): Promise<ChildProcess> {
-  // BENCH_HOST_NODE_ARGS: node flags for the worker host (e.g. `--cpu-prof --cpu-prof-dir=prof`);
-  // BENCH_HOST_LOG: a file that gets every line the host prints (e.g. with `--trace-gc`).
-  const nodeArgs = (process.env.BENCH_HOST_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
-  const child = spawn(
-    process.execPath,
-    [
-      ...nodeArgs,
-      join(repoRoot, 'dist/dev/host/cli.js'),
-      '--script-root',
-      repoRoot,
-      '--port',
-      '0',
-      '--settings',
-      settingsFile,
-    ],
-    {
-      env: withProcessSettings(settingsFile, { ...process.env, ...env }),
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
-  const lines: string[] = [];
-  await new Promise<void>((resolveStarted, reject) => {
-    const timer = setTimeout(() => reject(new Error(`host did not start:\n${lines.join('\n')}`)), 60_000);
-    const onLine = (line: string) => {
-      if (lines.length < 200) lines.push(line);
-      if (process.env.BENCH_HOST_LOG) appendFileSync(process.env.BENCH_HOST_LOG, line + '\n');
-      if (/Functions host listening on/.test(line)) {
-        clearTimeout(timer);
-        resolveStarted();
-      }
-      if (/"level":"(error|warn)"/.test(line) && process.env.BENCH_VERBOSE) console.error(line);
-    };
-    createInterface({ input: child.stdout! }).on('line', onLine);
-    createInterface({ input: child.stderr! }).on('line', onLine);
-    child.once('exit', (code) => reject(new Error(`host exited (${code}):\n${lines.join('\n')}`)));
-  });
-  return child;
-}
-
-/** The simulator's CA must be trusted by this process too (read once, at start-up): relaunch with it. */
-async function relaunchTrustingSimulatorCa(): Promise<boolean> {
-  if (process.env.BENCH_WORK_DIR) return false;
-  const work = mkdtempSync(join(tmpdir(), 'm365-bench-restore-'));
-  const tls = await ensureTlsMaterial(join(work, 'tls'));
-  const child = spawn(process.execPath, [...process.execArgv, __filename], {
-    stdio: 'inherit',
-    env: { ...process.env, NODE_EXTRA_CA_CERTS: tls.caCertPath, BENCH_WORK_DIR: work },
-  });
-  const code = await new Promise<number>((done) => child.once('exit', (c) => done(c ?? 1)));
-  rmSync(work, { recursive: true, force: true });
-  process.exit(code);
-}
-
-async function waitForSnapshot(
-  resources: ResourceStore,
-  snapshots: SnapshotStore,
-  tenantId: string,
-  resourceId: string,
-  runId: string,
-): Promise<SnapshotRecord> {
-  const deadline = Date.now() + 30 * 60_000;
-  while (Date.now() < deadline) {
-    const resource = await resources.get(tenantId, resourceId);
-    if (resource.lastSnapshotId) {
-      const record = await snapshots.get(resource.lastSnapshotId);
-      if (record.runId === runId && record.status !== 'running') return record;
-    }
-    await sleep(500);
-  }
-  throw new Error(`the snapshot of ${resourceId} did not finish in 30 minutes`);
-}
-
-async function waitFor<T extends { state: string }>(
-  read: () => Promise<T>,
-  done: (job: T) => boolean,
-  what: string,
-): Promise<T> {
-  const deadline = Date.now() + 30 * 60_000;
-  while (Date.now() < deadline) {
-    const job = await read();
-    if (done(job)) return job;
-    await sleep(200);
-  }
-  throw new Error(`${what} did not finish in 30 minutes`);
-}
 
 interface SnapshotItem {
   path: string[];
@@ -347,7 +245,7 @@ async function rawRepositoryRead(
 }
 
 async function main(): Promise<void> {
-  if (await relaunchTrustingSimulatorCa()) return;
+  if (await relaunchTrustingSimulatorCa('m365-bench-restore-')) return;
   const work = process.env.BENCH_WORK_DIR!;
   const tenantShape = shape(SCALE);
   console.log(`Restore benchmark ×${SCALE}: ${JSON.stringify(tenantShape)}`);
@@ -365,36 +263,15 @@ async function main(): Promise<void> {
   let host: ChildProcess | undefined;
   try {
     const { settingsFile, settings } = writeBenchSettings(work, azurite.connectionString, sim);
-    const storage = createStorageClients(settings);
-    const tables = new Tables(storage);
-    const tenants = new TenantStore(tables);
-    const resources = new ResourceStore(tables);
-    const snapshots = new SnapshotStore(tables);
-    const queue = new StorageJobQueue(storage.queues);
+    const stores = benchStores(settings);
+    const { storage, tables, tenants, resources, snapshots, queue } = stores;
     const tenantId = await putBenchTenant(tenants, sim);
-    const now = new Date().toISOString();
     const summary = await sim.control.tenant(tenantId);
     const [source, other] = summary.users.filter((u) => u.hasMailbox && u.driveId);
     if (!source || !other)
       throw new Error('the benchmark tenant needs two users with a mailbox and a OneDrive');
-    const protect = async (kind: ResourceKind, user: { id: string; userPrincipalName: string }) => {
-      const resource: Resource = {
-        tenantId,
-        resourceId: resourceIdOf(kind, user.id),
-        kind,
-        graphId: user.id,
-        displayName: user.userPrincipalName,
-        address: user.userPrincipalName,
-        state: 'protected',
-        protected: true,
-        firstSeenAt: now,
-        lastSeenAt: now,
-        protectedAt: now,
-        consecutiveFailures: 0,
-      };
-      await resources.put(resource);
-      return resource;
-    };
+    const protect = (kind: ResourceKind, user: { id: string; userPrincipalName: string }) =>
+      protectUserResource(resources, tenantId, kind, user);
     const mailbox = await protect('mailbox', source);
     const drive = await protect('onedrive', source);
     await protect('mailbox', other);
@@ -431,21 +308,7 @@ async function main(): Promise<void> {
       clientId: sim.app.clientId,
       clientSecret: sim.app.clientSecret,
     }).forTenant(tenantId);
-    const core = createRestoreCore({
-      settings,
-      storage,
-      clock: systemClock,
-      tenants,
-      resources,
-      reader: createBackupCore(settings, storage).reader,
-      queue,
-      graph: new GraphClientFactory({
-        baseUrl: sim.graphBaseUrl,
-        authorityHost: sim.authorityHost,
-        clientId: sim.app.clientId,
-        clientSecret: sim.app.clientSecret,
-      }),
-    });
+    const core = benchRestoreCore(settings, stores, sim);
     const restoreDeps = core.restore(silentLogger);
     const exportDeps = core.export(silentLogger);
     const restoreThroughHost = async (snapshotId: string, target: RestoreTarget) => {
