@@ -61,6 +61,8 @@ async function main(): Promise<void> {
       'BENCH_VARIANTS must be a JSON array of strings (node flags), e.g. ["", "--v8-pool-size=1"]',
     );
   const repeats = Number(process.env.BENCH_REPEATS ?? 3);
+  if (!Number.isInteger(repeats) || repeats < 1)
+    throw new Error(`BENCH_REPEATS must be a whole number of runs above 0, got ${process.env.BENCH_REPEATS}`);
   const azurite = await startAzurite({ location: join(work, 'azurite') });
   const sim = await startSimulator({
     seed: 2027,
