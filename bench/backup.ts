@@ -16,32 +16,33 @@
  * BENCH_HOST_NODE_ARGS (node flags for the worker, e.g. `--heapsnapshot-signal=SIGUSR2`).
  * Results: stdout and bench/results/backup.json.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { createInterface } from 'node:readline';
 import { startAzurite, stopChild } from '../dev/azurite';
-import { withProcessSettings } from '../dev/host/process-settings';
 import { startSimulator, type RunningSimulator } from '../dev/simulator';
-import { ensureTlsMaterial } from '../dev/simulator/tls';
 import type { TenantShape } from '../dev/simulator/generator/contract';
 import { backUpNow } from '../shared/backup/scheduler';
 import type { SnapshotRecord } from '../shared/backup/snapshot-record';
 import { SnapshotStore } from '../shared/backup/snapshot-store';
 import { GraphClientFactory, type TenantGraph } from '../shared/graph/graph-client';
 import { mapWithConcurrency } from '../shared/concurrency/pool';
-import { StorageJobQueue } from '../shared/queues/job-queues';
 import { LocalMasterKey, openRepository, type Repository } from '../shared/repository';
 import { resourceIdOf, type Resource, type ResourceKind } from '../shared/resources/resource';
 import { ResourceStore } from '../shared/resources/resource-store';
-import { createStorageClients } from '../shared/storage/storage-clients';
-import { Tables } from '../shared/storage/tables';
-import { TenantStore } from '../shared/tenants/tenant-store';
 import { systemClock } from '../shared/time/clock';
 import { rawUploadCeiling } from './azurite-ceiling';
-import { putBenchTenant, writeBenchSettings } from './bench-stack';
+import {
+  benchStores,
+  hostNodeArgs,
+  peakRss,
+  protectResource,
+  putBenchTenant,
+  relaunchTrustingSimulatorCa,
+  startHost,
+  writeBenchSettings,
+} from './bench-stack';
 
 const repoRoot = resolve(__dirname, '../..');
 const SCALE = Number(process.env.BENCH_SCALE ?? 1);
@@ -94,53 +95,6 @@ function memoryAtPeak(file: string): unknown {
   } catch {
     return null;
   }
-}
-
-/** Peak resident set of a process (Linux VmHWM), bytes. */
-function peakRss(pid: number): number {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const match = /VmHWM:\s+(\d+) kB/.exec(status);
-  return match ? Number(match[1]) * 1024 : 0;
-}
-
-async function startHost(env: Record<string, string>): Promise<{ child: ChildProcess; url: string }> {
-  const nodeArgs = (process.env.BENCH_HOST_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
-  const child = spawn(
-    process.execPath,
-    [
-      ...nodeArgs,
-      '--require',
-      join(repoRoot, 'dist/bench/worker-memory-probe.js'),
-      join(repoRoot, 'dist/dev/host/cli.js'),
-      '--script-root',
-      repoRoot,
-      '--port',
-      '0',
-      '--settings',
-      env.SETTINGS_FILE!,
-    ],
-    {
-      env: withProcessSettings(env.SETTINGS_FILE, { ...process.env, ...env }),
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
-  const lines: string[] = [];
-  const url = await new Promise<string>((resolveUrl, reject) => {
-    const timer = setTimeout(() => reject(new Error(`host did not start:\n${lines.join('\n')}`)), 60_000);
-    const onLine = (line: string) => {
-      if (lines.length < 200) lines.push(line);
-      const match = /Functions host listening on (http:\/\/\S+)/.exec(line);
-      if (match) {
-        clearTimeout(timer);
-        resolveUrl(match[1]!);
-      }
-      if (/"level":"error"/.test(line) && process.env.BENCH_VERBOSE) console.error(line);
-    };
-    createInterface({ input: child.stdout! }).on('line', onLine);
-    createInterface({ input: child.stderr! }).on('line', onLine);
-    child.once('exit', (code) => reject(new Error(`host exited (${code}):\n${lines.join('\n')}`)));
-  });
-  return { child, url };
 }
 
 /** Everything a backup reads, read raw as fast as the limits allow; bytes counted and dropped. */
@@ -364,25 +318,8 @@ async function verify(
   return { checked, lost, mismatched };
 }
 
-/**
- * The simulator's CA must be trusted by this process too (the Graph client and @azure/identity
- * read it only through NODE_EXTRA_CA_CERTS, at start-up): make the CA, then run again with it.
- */
-async function relaunchTrustingSimulatorCa(): Promise<boolean> {
-  if (process.env.BENCH_WORK_DIR) return false;
-  const work = mkdtempSync(join(tmpdir(), 'm365-bench-backup-'));
-  const tls = await ensureTlsMaterial(join(work, 'tls'));
-  const child = spawn(process.execPath, [...process.execArgv, __filename], {
-    stdio: 'inherit',
-    env: { ...process.env, NODE_EXTRA_CA_CERTS: tls.caCertPath, BENCH_WORK_DIR: work },
-  });
-  const code = await new Promise<number>((done) => child.once('exit', (c) => done(c ?? 1)));
-  rmSync(work, { recursive: true, force: true });
-  process.exit(code);
-}
-
 async function main(): Promise<void> {
-  if (await relaunchTrustingSimulatorCa()) return;
+  if (await relaunchTrustingSimulatorCa('m365-bench-backup-')) return;
   const work = process.env.BENCH_WORK_DIR!;
   const shape = standardShape(SCALE);
   console.log(`Backup benchmark — standard tenant ×${SCALE}: ${JSON.stringify(shape)}`);
@@ -404,33 +341,11 @@ async function main(): Promise<void> {
       settings,
       values: settingsValues,
     } = writeBenchSettings(work, azurite.connectionString, sim);
-    const storage = createStorageClients(settings);
-    const tables = new Tables(storage);
-    const tenants = new TenantStore(tables);
-    const resourceStore = new ResourceStore(tables);
-    const snapshots = new SnapshotStore(tables);
-    const queue = new StorageJobQueue(storage.queues);
+    const { storage, tenants, resources: resourceStore, snapshots, queue } = benchStores(settings);
     const tenantId = await putBenchTenant(tenants, sim);
-    const now = new Date().toISOString();
     const summary = await sim.control.tenant(tenantId);
-    const protect = async (kind: ResourceKind, graphId: string, displayName: string) => {
-      const resource: Resource = {
-        tenantId,
-        resourceId: resourceIdOf(kind, graphId),
-        kind,
-        graphId,
-        displayName,
-        address: displayName,
-        state: 'protected',
-        protected: true,
-        firstSeenAt: now,
-        lastSeenAt: now,
-        protectedAt: now,
-        consecutiveFailures: 0,
-      };
-      await resourceStore.put(resource);
-      return resource;
-    };
+    const protect = (kind: ResourceKind, graphId: string, displayName: string) =>
+      protectResource(resourceStore, tenantId, kind, graphId, displayName);
     const all: Resource[] = [];
     for (const user of summary.users) {
       if (user.hasMailbox) all.push(await protect('mailbox', user.id, user.userPrincipalName));
@@ -467,13 +382,12 @@ async function main(): Promise<void> {
     console.log(`  best ${rawUpload.best.mbPerSecond} MB/s at concurrency ${rawUpload.best.concurrency}`);
 
     const probeFile = join(work, 'worker-memory.json');
-    const started = await startHost({
-      ...settingsValues,
-      BENCH_MEMORY_PROBE_FILE: probeFile,
-      SETTINGS_FILE: settingsFile,
-      NODE_EXTRA_CA_CERTS: sim.caCertPath,
-    });
-    host = started.child;
+    // The worker's memory at its peak, written by a probe loaded before the host (see the file).
+    host = await startHost(
+      settingsFile,
+      { ...settingsValues, BENCH_MEMORY_PROBE_FILE: probeFile, NODE_EXTRA_CA_CERTS: sim.caCertPath },
+      [...hostNodeArgs(), '--require', join(repoRoot, 'dist/bench/worker-memory-probe.js')],
+    );
     const deps = { tenants, resources: resourceStore, queue, clock: systemClock };
 
     console.log('Full snapshot of every resource through the host…');

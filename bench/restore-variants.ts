@@ -23,18 +23,17 @@ import { silentLogger } from '../shared/observability/logger';
 import { createRestoreJob, queueRestoreJob } from '../shared/restore/restore-engine';
 import type { RestoreJob } from '../shared/restore/restore-job';
 import { systemClock } from '../shared/time/clock';
-import { putBenchTenant, writeBenchSettings } from './bench-stack';
 import {
-  benchRestoreCore,
   benchStores,
   cpuSeconds,
   peakRss,
-  protectUserResource,
+  protectResource,
+  putBenchTenant,
   relaunchTrustingSimulatorCa,
   startHost,
-  waitFor,
-  waitForSnapshot,
-} from './restore-host';
+  writeBenchSettings,
+} from './bench-stack';
+import { benchRestoreCore, waitFor, waitForSnapshot } from './restore-host';
 
 const SCALE = Number(process.env.BENCH_SCALE ?? 1);
 const MiB = 1024 * 1024;
@@ -95,7 +94,7 @@ async function main(): Promise<void> {
     const [source, other] = (await sim.control.tenant(tenantId)).users.filter((u) => u.driveId);
     if (!source || !other) throw new Error('the benchmark tenant needs two users with a OneDrive');
     const protect = (user: { id: string; userPrincipalName: string }) =>
-      protectUserResource(resources, tenantId, 'onedrive', user);
+      protectResource(resources, tenantId, 'onedrive', user.id, user.userPrincipalName);
     const drive = await protect(source);
     const otherDrive = await protect(other);
     const env = { NODE_EXTRA_CA_CERTS: sim.caCertPath };

@@ -50,19 +50,19 @@ import { createRestoreJob, queueRestoreJob } from '../shared/restore/restore-eng
 import type { RestoreJob, RestoreTarget } from '../shared/restore/restore-job';
 import { createStorageClients } from '../shared/storage/storage-clients';
 import { systemClock } from '../shared/time/clock';
-import { BENCH_MASTER_KEY, putBenchTenant, writeBenchSettings } from './bench-stack';
 import {
-  benchRestoreCore,
+  BENCH_MASTER_KEY,
   benchStores,
   currentRss,
   peakRss,
-  protectUserResource,
+  protectResource,
+  putBenchTenant,
   relaunchTrustingSimulatorCa,
   resetPeakRss,
   startHost,
-  waitFor,
-  waitForSnapshot,
-} from './restore-host';
+  writeBenchSettings,
+} from './bench-stack';
+import { benchRestoreCore, waitFor, waitForSnapshot } from './restore-host';
 
 const repoRoot = resolve(__dirname, '../..');
 const SCALE = Number(process.env.BENCH_SCALE ?? 1);
@@ -271,7 +271,7 @@ async function main(): Promise<void> {
     if (!source || !other)
       throw new Error('the benchmark tenant needs two users with a mailbox and a OneDrive');
     const protect = (kind: ResourceKind, user: { id: string; userPrincipalName: string }) =>
-      protectUserResource(resources, tenantId, kind, user);
+      protectResource(resources, tenantId, kind, user.id, user.userPrincipalName);
     const mailbox = await protect('mailbox', source);
     const drive = await protect('onedrive', source);
     await protect('mailbox', other);
